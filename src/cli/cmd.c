@@ -1,0 +1,289 @@
+#include "config.h"
+#include "cli/cmd.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/exitcode.h"
+
+static int exec_help(struct cmd_ctx *ctx, void *opts, int argc, char **argv);
+static int exec_version(struct cmd_ctx *ctx, void *opts, int argc, char **argv);
+static int exec_complete(struct cmd_ctx *ctx, void *opts, int argc, char **argv);
+
+static const struct opt common_opts[] = {
+	{ OPT_BOOL, 0, "json", NULL, "print JSON instead of text", offsetof(struct cmd_ctx, json), NULL, 0, 0 },
+	{ OPT_BOOL, 'h', "help", NULL, "show this help", offsetof(struct cmd_ctx, help), NULL, 0, 0 },
+	OPT_END_MARK
+};
+
+const struct cmd evctl_commands[] = {
+	{ "help", "[COMMAND...]", "show help for evctl or a command", NULL,
+	  NULL, 0, exec_help, NULL },
+	{ "version", "", "print the version", NULL, NULL, 0, exec_version, NULL },
+	{ "ocpp", "COMMAND", "OCPP protocol tools (validate frames)", NULL,
+	  NULL, 0, NULL, ocpp_commands },
+	{ "__complete", "[WORD...]", NULL, NULL, NULL, 0, exec_complete, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL }
+};
+
+void cmd_error(const char *fmt, ...)
+{
+	va_list ap;
+	fflush(stdout);
+	fputs("evctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int hidden(const struct cmd *c) { return c->summary == NULL; }
+
+/* Exact name, else a unique prefix (like tmux). */
+static const struct cmd *lookup(const struct cmd *table, const char *name, int quiet)
+{
+	const struct cmd *found = NULL;
+	char others[256] = "";
+	int n = 0;
+
+	for (const struct cmd *c = table; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	for (const struct cmd *c = table; c->name; c++) {
+		if (hidden(c) || strncmp(c->name, name, strlen(name)) != 0)
+			continue;
+		snprintf(others + strlen(others), sizeof others - strlen(others), "%s%s",
+			 n++ ? ", " : "", c->name);
+		found = c;
+	}
+	if (n == 1)
+		return found;
+	if (!quiet) {
+		if (n > 1)
+			cmd_error("ambiguous command '%s', could be: %s", name, others);
+		else
+			cmd_error("unknown command '%s' (see 'evctl help')", name);
+	}
+	return NULL;
+}
+
+static void print_opt(FILE *out, const struct opt *o)
+{
+	char left[64];
+	if (o->short_name && o->long_name)
+		snprintf(left, sizeof left, "-%c, --%s", o->short_name, o->long_name);
+	else if (o->long_name)
+		snprintf(left, sizeof left, "    --%s", o->long_name);
+	else
+		snprintf(left, sizeof left, "-%c", o->short_name);
+	if (o->arg_name)
+		snprintf(left + strlen(left), sizeof left - strlen(left), " %s", o->arg_name);
+	fprintf(out, "  %-24s %s\n", left, o->help);
+}
+
+static void print_usage(FILE *out, const char *path, const struct cmd *c)
+{
+	if (c->subcommands) {
+		fprintf(out, "usage: evctl %s COMMAND [options]\n\n%s.\n\ncommands:\n",
+			path, c->summary);
+		for (const struct cmd *s = c->subcommands; s->name; s++)
+			fprintf(out, "  %-24s %s\n", s->name, s->summary);
+		fprintf(out, "\nSee 'evctl help %s COMMAND' for one command.\n", path);
+		return;
+	}
+	fprintf(out, "usage: evctl %s [options]%s%s\n\n%s.\n", path,
+		*c->operands ? " " : "", c->operands, c->summary);
+	if (c->description)
+		fprintf(out, "\n%s\n", c->description);
+	fprintf(out, "\noptions:\n");
+	for (const struct opt *o = c->opts; o && o->kind != OPT_END; o++)
+		print_opt(out, o);
+	for (const struct opt *o = common_opts; o->kind != OPT_END; o++)
+		print_opt(out, o);
+}
+
+static void print_main_help(FILE *out)
+{
+	fprintf(out,
+		"usage: evctl [--version] [--help] COMMAND [options] [ARGS]\n\n"
+		"evctl runs and operates a network of EV charging stations over OCPP.\n\n"
+		"commands:\n");
+	for (const struct cmd *c = evctl_commands; c->name; c++)
+		if (!hidden(c))
+			fprintf(out, "  %-24s %s\n", c->name, c->summary);
+	fprintf(out,
+		"\nEvery command takes --help and --json. Commands may be shortened to a\n"
+		"unique prefix. See 'evctl help COMMAND' and evctl(1).\n\n"
+		"exit status: 0 ok, 1 failure (e.g. an invalid frame), 2 usage error,\n"
+		"3 configuration error, 4 I/O error, 5 internal error.\n");
+}
+
+/* Walks words down the table: "ocpp validate" -> the validate entry. */
+static const struct cmd *resolve(char **words, int n, int *used, int quiet)
+{
+	const struct cmd *table = evctl_commands, *c = NULL;
+
+	*used = 0;
+	while (*used < n && table) {
+		c = lookup(table, words[*used], quiet);
+		if (!c)
+			return NULL;
+		(*used)++;
+		table = c->subcommands;
+	}
+	return c;
+}
+
+static int exec_help(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
+{
+	char path[128] = "";
+	const struct cmd *c;
+	int used;
+
+	if (argc <= 1) {
+		print_main_help(stdout);
+		return EV_EXIT_OK;
+	}
+	c = resolve(argv + 1, argc - 1, &used, 0);
+	if (!c)
+		return EV_EXIT_USAGE;
+	if (used < argc - 1) {
+		cmd_error("'%s' has no subcommands", argv[used]);
+		return EV_EXIT_USAGE;
+	}
+	for (int i = 1; i <= used; i++)
+		snprintf(path + strlen(path), sizeof path - strlen(path), "%s%s",
+			 i > 1 ? " " : "", argv[i]);
+	print_usage(stdout, path, c);
+	return EV_EXIT_OK;
+}
+
+static int exec_version(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
+{
+	if (ctx->json)
+		printf("{\"name\":\"evctl\",\"version\":\"%s\",\"ocpp\":[\"1.6\",\"2.0.1\"]}\n",
+		       PACKAGE_VERSION);
+	else
+		printf("evctl %s (OCPP 1.6, 2.0.1)\n", PACKAGE_VERSION);
+	return EV_EXIT_OK;
+}
+
+static void complete_opts(const struct opt *opts)
+{
+	for (const struct opt *o = opts; o && o->kind != OPT_END; o++)
+		if (o->long_name)
+			printf("--%s\n", o->long_name);
+}
+
+/* `evctl __complete WORD...` prints, one per line, what may follow WORDs:
+ * subcommands, options, or an option's choices. The bash, zsh and fish
+ * completions ask this instead of keeping lists of their own. */
+static int exec_complete(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
+{
+	const struct cmd *table = evctl_commands, *c = NULL;
+	int i = 1;
+
+	while (i < argc && table && argv[i][0] != '-') {
+		const struct cmd *next = lookup(table, argv[i], 1);
+		if (!next)
+			break;
+		c = next;
+		table = c->subcommands;
+		i++;
+	}
+	if (argc > 1) {
+		const char *last = argv[argc - 1];
+		const struct opt *o = last[0] == '-' && last[1] == '-' && c
+			? opt_find_long(c->opts, last + 2) : NULL;
+		if (o && o->kind == OPT_ENUM) {
+			for (int k = 0; o->choices[k]; k++)
+				printf("%s\n", o->choices[k]);
+			return EV_EXIT_OK;
+		}
+		if (o && o->kind != OPT_BOOL)
+			return EV_EXIT_OK;   /* a free-form value comes next */
+	}
+	if (table && i == argc) {
+		for (const struct cmd *s = table; s->name; s++)
+			if (!hidden(s))
+				printf("%s\n", s->name);
+	}
+	if (c && !c->subcommands) {
+		complete_opts(c->opts);
+		complete_opts(common_opts);
+	}
+	return EV_EXIT_OK;
+}
+
+static int run(const struct cmd *c, const char *path, int argc, char **argv)
+{
+	struct cmd_ctx ctx = { .path = path };
+	void *opts = c->opts_size ? calloc(1, c->opts_size) : NULL;
+	struct opt_group groups[] = { { c->opts, opts }, { common_opts, &ctx } };
+	char err[256];
+	int n, rc;
+
+	if (c->opts_size && !opts) {
+		cmd_error("out of memory");
+		return EV_EXIT_SOFTWARE;
+	}
+	n = opt_parse(groups, 2, argc, argv, err, sizeof err);
+	if (n < 0) {
+		cmd_error("%s: %s", path, err);
+		fprintf(stderr, "see 'evctl %s --help'\n", path);
+		free(opts);
+		return EV_EXIT_USAGE;
+	}
+	if (ctx.help) {
+		print_usage(stdout, path, c);
+		free(opts);
+		return EV_EXIT_OK;
+	}
+	rc = c->exec(&ctx, opts, n + 1, argv);
+	free(opts);
+	return rc;
+}
+
+int cmd_main(int argc, char **argv)
+{
+	const struct cmd *table = evctl_commands, *c = NULL;
+	char path[128] = "";
+	int i = 1, rc;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		print_main_help(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EV_EXIT_USAGE : EV_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+		argv[1] = "version";
+	if (argv[1][0] == '-') {
+		cmd_error("unknown option '%s' (see 'evctl --help')", argv[1]);
+		return EV_EXIT_USAGE;
+	}
+	/* Descend through families: `evctl ocpp validate ...`. */
+	while (i < argc && table) {
+		if (argv[i][0] == '-' && c)
+			break;
+		c = lookup(table, argv[i], 0);
+		if (!c)
+			return EV_EXIT_USAGE;
+		snprintf(path + strlen(path), sizeof path - strlen(path), "%s%s",
+			 *path ? " " : "", c->name);
+		table = c->subcommands;
+		i++;
+	}
+	if (c->subcommands) {
+		int asked = i < argc && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0);
+		print_usage(asked ? stdout : stderr, path, c);
+		return asked ? EV_EXIT_OK : EV_EXIT_USAGE;
+	}
+	/* The handler sees argv starting at its own name. */
+	rc = run(c, path, argc - i + 1, argv + i - 1);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cmd_error("write error on standard output");
+		return EV_EXIT_IO;
+	}
+	return rc;
+}
