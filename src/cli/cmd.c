@@ -1,6 +1,7 @@
 #include "config.h"
 #include "cli/cmd.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,14 +19,17 @@ static const struct opt common_opts[] = {
 	OPT_END_MARK
 };
 
+/* A command without a summary is hidden from help and completion. */
 const struct cmd evctl_commands[] = {
-	{ "help", "[COMMAND...]", "show help for evctl or a command", NULL,
-	  NULL, 0, exec_help, NULL },
-	{ "version", "", "print the version", NULL, NULL, 0, exec_version, NULL },
-	{ "ocpp", "COMMAND", "OCPP protocol tools (validate frames)", NULL,
-	  NULL, 0, NULL, ocpp_commands },
-	{ "__complete", "[WORD...]", NULL, NULL, NULL, 0, exec_complete, NULL },
-	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL }
+	{ .name = "help", .operands = "[COMMAND...]",
+	  .summary = "show help for evctl or a command", .exec = exec_help },
+	{ .name = "version", .operands = "", .summary = "print the version",
+	  .exec = exec_version },
+	{ .name = "ocpp", .operands = "COMMAND",
+	  .summary = "OCPP protocol tools (validate frames)", .subcommands = ocpp_commands },
+	{ .name = "__complete", .operands = "[WORD...]", .exec = exec_complete,
+	  .flags = CMD_RAW_ARGS },
+	{ .name = NULL }
 };
 
 void cmd_error(const char *fmt, ...)
@@ -86,15 +90,16 @@ static void print_opt(FILE *out, const struct opt *o)
 static void print_usage(FILE *out, const char *path, const struct cmd *c)
 {
 	if (c->subcommands) {
-		fprintf(out, "usage: evctl %s COMMAND [options]\n\n%s.\n\ncommands:\n",
-			path, c->summary);
+		fprintf(out, "usage: evctl %s COMMAND [options]\n\n%c%s.\n\ncommands:\n",
+			path, toupper((unsigned char)c->summary[0]), c->summary + 1);
 		for (const struct cmd *s = c->subcommands; s->name; s++)
 			fprintf(out, "  %-24s %s\n", s->name, s->summary);
 		fprintf(out, "\nSee 'evctl help %s COMMAND' for one command.\n", path);
 		return;
 	}
-	fprintf(out, "usage: evctl %s [options]%s%s\n\n%s.\n", path,
-		*c->operands ? " " : "", c->operands, c->summary);
+	fprintf(out, "usage: evctl %s [options]%s%s\n\n%c%s.\n", path,
+		*c->operands ? " " : "", c->operands,
+		toupper((unsigned char)c->summary[0]), c->summary + 1);
 	if (c->description)
 		fprintf(out, "\n%s\n", c->description);
 	fprintf(out, "\noptions:\n");
@@ -197,7 +202,7 @@ static int exec_complete(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 		const char *last = argv[argc - 1];
 		const struct opt *o = last[0] == '-' && last[1] == '-' && c
 			? opt_find_long(c->opts, last + 2) : NULL;
-		if (o && o->kind == OPT_ENUM) {
+		if (o && o->choices) {
 			for (int k = 0; o->choices[k]; k++)
 				printf("%s\n", o->choices[k]);
 			return EV_EXIT_OK;
@@ -228,6 +233,11 @@ static int run(const struct cmd *c, const char *path, int argc, char **argv)
 	if (c->opts_size && !opts) {
 		cmd_error("out of memory");
 		return EV_EXIT_SOFTWARE;
+	}
+	if (c->flags & CMD_RAW_ARGS) {
+		rc = c->exec(&ctx, opts, argc, argv);
+		free(opts);
+		return rc;
 	}
 	n = opt_parse(groups, 2, argc, argv, err, sizeof err);
 	if (n < 0) {

@@ -16,6 +16,11 @@ struct cmd_ctx {
 	const char *path;  /* "ocpp validate": the command as typed in full */
 };
 
+/* What a command needs from the runner. */
+enum {
+	CMD_RAW_ARGS = 1 << 0,  /* argv is passed on unparsed (no options) */
+};
+
 struct cmd {
 	const char *name;
 	const char *operands;        /* usage after [options], e.g. "[FILE...]" */
@@ -25,6 +30,7 @@ struct cmd {
 	size_t opts_size;            /* size of the struct the options fill */
 	int (*exec)(struct cmd_ctx *ctx, void *opts, int argc, char **argv);
 	const struct cmd *subcommands; /* a family: NULL-name-terminated */
+	unsigned flags;              /* CMD_* */
 };
 
 /* Families' subcommand tables, each in its own cmd_*.c file. */

@@ -24,9 +24,11 @@ struct validate_opts {
 	int quiet;
 };
 
+static const char *const ocpp_versions[] = { "1.6", "2.0.1", NULL };
+
 static const struct opt validate_opts[] = {
 	{ OPT_STRING, 0, "ocpp", "VERSION", "OCPP version of the frames: 1.6 (default) or 2.0.1",
-	  offsetof(struct validate_opts, ocpp), NULL, 0, 0 },
+	  offsetof(struct validate_opts, ocpp), ocpp_versions, 0, 0 },
 	{ OPT_BOOL, 'q', "quiet", NULL, "print only the frames that are not valid",
 	  offsetof(struct validate_opts, quiet), NULL, 0, 0 },
 	OPT_END_MARK
@@ -228,13 +230,16 @@ static int exec_validate(struct cmd_ctx *ctx, void *opts_, int argc, char **argv
 }
 
 const struct cmd ocpp_commands[] = {
-	{ "validate", "[FILE...]", "check OCPP-J frames against the official schemas",
+	{ .name = "validate", .operands = "[FILE...]",
+	  .summary = "check OCPP-J frames against the official schemas",
+	  .description =
 	  "Reads frames one per line from each FILE (or standard input) and prints,\n"
 	  "for each, 'ok' or the CALLERROR code it would get and why. A CALLRESULT or\n"
 	  "CALLERROR is checked against the CALL with the same id earlier in the same\n"
 	  "file. Blank lines are skipped. With --json, one object per frame:\n"
 	  "file, line, valid, type, id, action, code, reason.\n\n"
 	  "exit status: 0 every frame valid, 1 some frame invalid, 4 a FILE unreadable.",
-	  validate_opts, sizeof(struct validate_opts), exec_validate, NULL },
-	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL }
+	  .opts = validate_opts, .opts_size = sizeof(struct validate_opts),
+	  .exec = exec_validate },
+	{ .name = NULL }
 };

@@ -16,7 +16,8 @@ struct opt {
 	const char *arg_name;        /* shown in help: --ocpp VERSION */
 	const char *help;
 	size_t offset;
-	const char *const *choices;  /* OPT_ENUM: NULL-terminated */
+	const char *const *choices;  /* OPT_ENUM: the values allowed; OPT_STRING:
+	                                hints for completion. NULL-terminated */
 	long min, max;               /* OPT_INT range */
 };
 

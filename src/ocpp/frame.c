@@ -1,6 +1,7 @@
 #include "config.h"
 #include "ocpp/frame.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -114,7 +115,7 @@ int ocpp_frame_parse(const char *text, size_t len, struct ocpp_frame *f,
 	id = json_array_get(f->root, 1);
 	/* A frame holding a number too large for 64 bits is read with every
 	 * number as a real (see ocpp_json_parse), the type number too. */
-	if (!json_is_number(type) || json_number_value(type) != (double)(long long)json_number_value(type))
+	if (!json_is_number(type) || json_number_value(type) != floor(json_number_value(type)))
 		return bad(v, OCPP_ERR_RPC_FRAMEWORK, "message type must be an integer");
 	if (!is_c_string(id))
 		return bad(v, OCPP_ERR_RPC_FRAMEWORK, "message id must be a string");
