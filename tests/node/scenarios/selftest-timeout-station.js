@@ -1,0 +1,5 @@
+'use strict';
+// Waits for a Reset that never comes; run with a short --timeout.
+module.exports = async function timeoutStation(peer) {
+    await peer.expect('Reset');
+};
