@@ -91,6 +91,7 @@ struct ocpp_rpc *ocpp_rpc_new(enum ocpp_version v, enum ocpp_role role,
 	rpc->ctx = ctx;
 	rpc->max_queue = OCPP_RPC_DEFAULT_QUEUE;
 	rpc->deadline = -1;
+	rpc->validate_outbound = 1;
 	seed(rpc);
 	return rpc;
 }

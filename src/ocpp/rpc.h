@@ -11,8 +11,10 @@
  *   fails gets the right CALLERROR here and never reaches ops->on_call.
  *   Handlers answer with ocpp_rpc_reply / ocpp_rpc_reply_error, at once or
  *   later (after a commit, say).
- * - Responses are validated against the action's response schema; outgoing
- *   frames too when outbound validation is on (debug builds and tests).
+ * - Responses are validated against the action's response schema, and so
+ *   is everything we send (outbound validation, on by default: a bug of
+ *   ours is caught here, not by a peer; ocpp_rpc_set_validate_outbound
+ *   turns it off).
  *
  * Ownership: payloads passed in are stolen (like jansson's *_new); payloads
  * passed to callbacks are borrowed for the duration of the call. Callbacks
