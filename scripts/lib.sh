@@ -8,7 +8,8 @@ say() { printf '==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 BUILD_PACKAGES="gcc make autoconf automake pkg-config libjansson-dev libwebsockets-dev
-libcurl4-openssl-dev libsqlite3-dev libreadline-dev liblua5.4-dev libcmocka-dev"
+libcurl4-openssl-dev libsqlite3-dev libreadline-dev liblua5.4-dev libcmocka-dev
+libuv1-dev libwebsockets-evlib-uv"
 
 # install_packages PKG... : apt-get installs those not installed yet.
 install_packages() {

@@ -1,38 +1,315 @@
-/* evstationd: the charging-station daemon (the station side of OCPP).
- * The station core arrives with its own issue; until then the binary
- * answers --help and --version and refuses to pretend it runs a station. */
+/* evstationd: the charging-station daemon.
+ *
+ * Every setting is one entry of `settings` below: the config file
+ * (evstationd.conf(5)) and the command line (--name value) fill the same
+ * struct, the command line last. One libuv loop runs every station. */
 #include "config.h"
 
+#include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
+#include "net/wsclient.h"
+#include "station/station.h"
+#include "util/cfgfile.h"
 #include "util/exitcode.h"
+#include "util/log.h"
+
+struct settings {
+	char *url, *id, *password, *ca_file, *cert_file, *key_file;
+	char *vendor, *model, *serial, *firmware_version;
+	long count, first, connectors, call_timeout;
+	int ocpp, log_level, syslog;
+};
+
+static const char *const versions[] = { "1.6", "2.0.1", NULL };
+static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
+
+#define S(name, type, field, def, min, max, choices, help) \
+	{ name, type, offsetof(struct settings, field), def, min, max, choices, help }
+
+static const struct cfg_option settings_table[] = {
+	S("url", CFG_STRING, url, "ws://127.0.0.1:8180/ocpp", 0, 0, NULL,
+	  "central system URL (ws:// or wss://); the station id is appended"),
+	S("id", CFG_STRING, id, "CP001", 0, 0, NULL,
+	  "station id; with count > 1 a printf pattern such as SIM%04ld"),
+	S("count", CFG_INT, count, "1", 1, 100000, NULL, "how many stations to run"),
+	S("first", CFG_INT, first, "1", 0, 100000000, NULL, "number of the first station (with count)"),
+	S("ocpp", CFG_ENUM, ocpp, "1.6", 0, 0, versions, "OCPP version"),
+	S("password", CFG_STRING, password, NULL, 0, 0, NULL,
+	  "Basic Auth password (security profiles 1 and 2)"),
+	S("ca-file", CFG_STRING, ca_file, NULL, 0, 0, NULL, "CA certificate that signs the central system's"),
+	S("cert-file", CFG_STRING, cert_file, NULL, 0, 0, NULL, "client certificate (security profile 3)"),
+	S("key-file", CFG_STRING, key_file, NULL, 0, 0, NULL, "client certificate's private key"),
+	S("connectors", CFG_INT, connectors, "2", 1, 64, NULL, "connectors per station"),
+	S("vendor", CFG_STRING, vendor, "evctl", 0, 0, NULL, "chargePointVendor in BootNotification"),
+	S("model", CFG_STRING, model, "evstationd-sim", 0, 0, NULL, "chargePointModel in BootNotification"),
+	S("serial", CFG_STRING, serial, NULL, 0, 0, NULL, "chargePointSerialNumber"),
+	S("firmware-version", CFG_STRING, firmware_version, NULL, 0, 0, NULL,
+	  "firmwareVersion (default: evstationd's version)"),
+	S("call-timeout", CFG_INT, call_timeout, "30", 1, 3600, NULL,
+	  "seconds to wait for the central system's answer"),
+	S("log-level", CFG_ENUM, log_level, "info", 0, 0, levels, "error, warn, info or debug"),
+	S("syslog", CFG_BOOL, syslog, "no", 0, 0, NULL, "log to syslog instead of stderr"),
+	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL }
+};
+
+struct daemon {
+	uv_loop_t *loop;
+	struct ws_net *net;
+	struct station **stations;
+	long n_stations;
+	uv_signal_t sig_term, sig_int, sig_hup;
+	const char *config_path;
+};
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: evstationd [--help] [--version]\n\n"
-		"evstationd is the OCPP charging-station daemon of the evctl project.\n\n"
+		"usage: evstationd [-c FILE] [--NAME VALUE...] [--check-config]\n\n"
+		"Runs OCPP charging stations (with simulated hardware) connected to a\n"
+		"central system.\n\n"
 		"options:\n"
-		"  -h, --help      show this help\n"
-		"  -V, --version   print the version\n\n"
-		"The station core is not part of this release yet; see evstationd(8).\n");
+		"  -c, --config FILE        read settings from FILE (evstationd.conf(5))\n"
+		"      --check-config       check the settings and exit\n"
+		"  -h, --help               show this help\n"
+		"  -V, --version            print the version\n\n"
+		"settings (in FILE as 'name = value', here as --name VALUE):\n");
+	for (const struct cfg_option *o = settings_table; o->name; o++) {
+		char left[64];
+		snprintf(left, sizeof left, "--%s VALUE", o->name);
+		fprintf(out, "  %-24s %s%s%s%s\n", left, o->help, o->def ? " [" : "",
+			o->def ? o->def : "", o->def ? "]" : "");
+	}
+	fprintf(out, "\nexit status: 0 ok, 1 failure, 2 usage error, 3 configuration error.\n");
+}
+
+/* Reads defaults, the file, then the command line into s. */
+static int load_settings(struct settings *s, int argc, char **argv, const char **config_path,
+			 int *check_only)
+{
+	char err[512];
+	int i;
+
+	*config_path = NULL;
+	*check_only = 0;
+	for (i = 1; i < argc; i++) {
+		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc)
+			*config_path = argv[++i];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			*config_path = argv[i] + 9;
+	}
+	if (cfg_defaults(settings_table, s, err, sizeof err)) {
+		fprintf(stderr, "evstationd: %s\n", err);
+		return EV_EXIT_SOFTWARE;
+	}
+	if (*config_path) {
+		int rc = cfg_load(settings_table, s, *config_path, err, sizeof err);
+		if (rc) {
+			fprintf(stderr, "evstationd: %s\n", err);
+			return rc == -2 ? EV_EXIT_IO : EV_EXIT_CONFIG;
+		}
+	}
+	for (i = 1; i < argc; i++) {
+		char name[64], *eq;
+		const char *value;
+
+		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
+			i++;
+			continue;
+		}
+		if (strncmp(argv[i], "--config=", 9) == 0)
+			continue;
+		if (strcmp(argv[i], "--check-config") == 0) {
+			*check_only = 1;
+			continue;
+		}
+		if (strncmp(argv[i], "--", 2) != 0) {
+			fprintf(stderr, "evstationd: unexpected argument '%s' (see 'evstationd --help')\n", argv[i]);
+			return EV_EXIT_USAGE;
+		}
+		snprintf(name, sizeof name, "%s", argv[i] + 2);
+		eq = strchr(name, '=');
+		if (eq)
+			*eq = '\0';
+		if (!cfg_find(settings_table, name)) {
+			fprintf(stderr, "evstationd: unknown option '--%s' (see 'evstationd --help')\n", name);
+			return EV_EXIT_USAGE;
+		}
+		if (eq) {
+			*eq = '\0';
+			value = strchr(argv[i], '=') + 1;
+		} else if (cfg_find(settings_table, name) && cfg_find(settings_table, name)->type == CFG_BOOL &&
+			   (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)) {
+			value = "yes";
+		} else if (i + 1 < argc) {
+			value = argv[++i];
+		} else {
+			fprintf(stderr, "evstationd: --%s needs a value\n", name);
+			return EV_EXIT_USAGE;
+		}
+		if (cfg_set(settings_table, s, name, value, "command line", err, sizeof err)) {
+			fprintf(stderr, "evstationd: %s\n", err);
+			return EV_EXIT_USAGE;
+		}
+	}
+	if (s->count > 1 && !strchr(s->id, '%')) {
+		fprintf(stderr, "evstationd: with count %ld, id must be a pattern such as SIM%%04ld\n", s->count);
+		return EV_EXIT_CONFIG;
+	}
+	return EV_EXIT_OK;
+}
+
+static void make_id(const struct settings *s, long n, char *out, size_t size)
+{
+	/* The pattern holds one integer conversion; the number is a long. */
+	if (strchr(s->id, '%')) {
+		char fmt[128];
+		const char *conv = strchr(s->id, '%');
+		size_t spec = strspn(conv + 1, "0123456789");
+		/* Accept %d, %04d, %ld, %04ld: normalise to a long conversion. */
+		const char *rest = conv + 1 + spec;
+		if (*rest == 'l')
+			rest++;
+		if (*rest == 'd' && !strchr(rest + 1, '%')) {
+			snprintf(fmt, sizeof fmt, "%.*s%%%.*sld%s", (int)(conv - s->id), s->id,
+				 (int)spec, conv + 1, rest + 1);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+			snprintf(out, size, fmt, n);
+#pragma GCC diagnostic pop
+			return;
+		}
+	}
+	snprintf(out, size, "%s", s->id);
+}
+
+static void shutdown_all(struct daemon *d)
+{
+	for (long i = 0; i < d->n_stations; i++)
+		station_free(d->stations[i]);
+	d->n_stations = 0;
+	ws_net_close(d->net);
+	uv_close((uv_handle_t *)&d->sig_term, NULL);
+	uv_close((uv_handle_t *)&d->sig_int, NULL);
+	uv_close((uv_handle_t *)&d->sig_hup, NULL);
+}
+
+static void on_stop_signal(uv_signal_t *h, int signum)
+{
+	struct daemon *d = h->data;
+	log_info("evstationd: %s: shutting down", strsignal(signum));
+	shutdown_all(d);
+}
+
+static void on_hup(uv_signal_t *h, int signum)
+{
+	struct daemon *d = h->data;
+	struct settings s = { 0 };
+	char err[512];
+
+	/* The log level takes effect at once; connection settings need a
+	 * restart (stations keep running meanwhile). */
+	if (!d->config_path) {
+		log_info("evstationd: SIGHUP: no config file to reload");
+		return;
+	}
+	if (cfg_defaults(settings_table, &s, err, sizeof err) ||
+	    cfg_load(settings_table, &s, d->config_path, err, sizeof err)) {
+		log_error("evstationd: reload failed, keeping the old settings: %s", err);
+	} else {
+		ev_log_set_level((enum ev_log_level)s.log_level);
+		log_info("evstationd: reloaded %s (log level %s)", d->config_path, levels[s.log_level]);
+	}
+	cfg_free(settings_table, &s);
+	(void)signum;
 }
 
 int main(int argc, char **argv)
 {
+	struct settings s = { 0 };
+	struct daemon d = { 0 };
+	uv_loop_t loop;
+	int check_only, rc;
+
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		usage(stdout);
 		return EV_EXIT_OK;
 	}
 	if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
-		printf("evstationd %s (OCPP 1.6, 2.0.1)\n", PACKAGE_VERSION);
+		printf("evstationd %s (OCPP 1.6)\n", PACKAGE_VERSION);
 		return EV_EXIT_OK;
 	}
-	if (argc > 1 && argv[1][0] == '-') {
-		fprintf(stderr, "evstationd: unknown option '%s' (see 'evstationd --help')\n", argv[1]);
-		return EV_EXIT_USAGE;
+	rc = load_settings(&s, argc, argv, &d.config_path, &check_only);
+	/* From here on every path frees the settings at the end. */
+	if (rc != EV_EXIT_OK || check_only) {
+		if (rc == EV_EXIT_OK)
+			printf("evstationd: settings are valid\n");
+		cfg_free(settings_table, &s);
+		return rc;
 	}
-	fprintf(stderr, "evstationd: the station core is not implemented in this release\n");
-	return EV_EXIT_FAILURE;
+	ev_log_open("evstationd", (enum ev_log_level)s.log_level, s.syslog);
+	signal(SIGPIPE, SIG_IGN);
+
+	uv_loop_init(&loop);
+	d.loop = &loop;
+	d.net = ws_net_new(&loop);
+	/* Before any station: shutdown_all closes these handles. */
+	uv_signal_init(&loop, &d.sig_term);
+	uv_signal_init(&loop, &d.sig_int);
+	uv_signal_init(&loop, &d.sig_hup);
+	d.sig_term.data = d.sig_int.data = d.sig_hup.data = &d;
+	d.stations = calloc((size_t)s.count, sizeof *d.stations);
+	if (!d.net || !d.stations) {
+		log_error("evstationd: cannot start the network layer");
+		ws_net_free(d.net);
+		free(d.stations);
+		cfg_free(settings_table, &s);
+		return EV_EXIT_SOFTWARE;
+	}
+	for (long i = 0; i < s.count; i++) {
+		struct station_config sc = { 0 };
+		char id[128], err[512];
+
+		make_id(&s, s.first + i, id, sizeof id);
+		sc.id = id;
+		sc.url = s.url;
+		sc.version = s.ocpp == 0 ? OCPP_V16 : OCPP_V201;
+		sc.password = s.password;
+		sc.ca_file = s.ca_file;
+		sc.cert_file = s.cert_file;
+		sc.key_file = s.key_file;
+		sc.vendor = s.vendor;
+		sc.model = s.model;
+		sc.serial = s.serial;
+		sc.firmware_version = s.firmware_version;
+		sc.connectors = (int)s.connectors;
+		sc.call_timeout_s = (unsigned)s.call_timeout;
+		d.stations[i] = station_new(&loop, d.net, &sc, err, sizeof err);
+		if (!d.stations[i]) {
+			log_error("evstationd: %s", err);
+			d.n_stations = i;
+			shutdown_all(&d);
+			rc = EV_EXIT_CONFIG;
+			break;
+		}
+		d.n_stations = i + 1;
+	}
+	if (rc == EV_EXIT_OK) {
+		uv_signal_start(&d.sig_term, on_stop_signal, SIGTERM);
+		uv_signal_start(&d.sig_int, on_stop_signal, SIGINT);
+		uv_signal_start(&d.sig_hup, on_hup, SIGHUP);
+		log_info("evstationd: %ld station%s for %s", s.count, s.count == 1 ? "" : "s", s.url);
+	}
+
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ws_net_free(d.net);
+	uv_loop_close(&loop);
+	free(d.stations);
+	cfg_free(settings_table, &s);
+	ev_log_close();
+	return rc;
 }

@@ -77,10 +77,11 @@ if [ -w /dev/full ]; then
 		contains "write error" "$err" "write error on standard output"
 fi
 
-# evstationd, as far as it goes.
+# evstationd's command line.
 run "evstationd --version" 0 "$EVSTATIOND" --version && contains "evstationd --version" "$out" "evstationd 0."
 run "evstationd --help" 0 "$EVSTATIOND" --help && contains "evstationd --help" "$out" "usage: evstationd"
 run "evstationd bad option" 2 "$EVSTATIOND" --frob && contains "evstationd bad option" "$err" "unknown option '--frob'"
-run "evstationd refuses to pretend" 1 "$EVSTATIOND" && contains "evstationd says why" "$err" "not implemented"
+run "evstationd --check-config" 0 "$EVSTATIOND" --check-config && contains "evstationd --check-config" "$out" "settings are valid"
+run "evstationd --help lists settings" 0 "$EVSTATIOND" --help && contains "evstationd --help lists settings" "$out" "--connectors VALUE"
 
 finish

@@ -1,0 +1,44 @@
+/* A charging station instance: the version-neutral station core.
+ *
+ * No globals: one process can run many stations (evstationd --count) on
+ * one libuv loop and one ws_net. The core owns the connection to the
+ * central system, the RPC engine, the timers and the registration state;
+ * everything OCPP-version specific is in an adapter (ocpp16.c). */
+#ifndef EV_STATION_H
+#define EV_STATION_H
+
+#include <uv.h>
+
+#include "net/wsclient.h"
+#include "ocpp/version.h"
+
+struct station;
+
+struct station_config {
+	const char *id;             /* the station identity (last URL segment) */
+	const char *url;            /* ws[s]://central-system/path */
+	enum ocpp_version version;
+	const char *password;       /* Basic Auth; NULL for none */
+	const char *ca_file, *cert_file, *key_file;
+	const char *vendor, *model, *serial, *firmware_version;
+	int connectors;             /* 1.. */
+	unsigned call_timeout_s;    /* how long to wait for an answer */
+};
+
+enum station_registration {
+	STATION_BOOTING,            /* no BootNotification answered yet */
+	STATION_PENDING,
+	STATION_ACCEPTED,
+	STATION_REJECTED,
+};
+
+struct station *station_new(uv_loop_t *loop, struct ws_net *net,
+			    const struct station_config *cfg, char *err, size_t errlen);
+/* Closes the connection and frees the station. */
+void station_free(struct station *st);
+
+const char *station_id(const struct station *st);
+enum station_registration station_registration(const struct station *st);
+int station_is_connected(const struct station *st);
+
+#endif

@@ -1,0 +1,28 @@
+#!/bin/sh
+# evstationd as OCPP 1.6 station against an independent, strict central
+# system (ocpp-rpc); every frame exchanged is checked against the schemas.
+. "${top_srcdir:?}/tests/integration/lib.sh"
+: "${EVSTATIOND:?}" "${EVCTL:?}"
+
+start_csms core "$node_tests/scenarios/station16-core.js" || { not_ok "central system starts" "no READY"; finish; exit 1; }
+"$EVSTATIOND" --url "ws://127.0.0.1:$csms_port/ocpp" --id CP001 --log-level debug \
+	>"$scratch/station.log" 2>&1 &
+station=$!
+pids="$pids $station"
+if wait "$csms_pid"; then ok "core scenario"; else not_ok "core scenario" "$(cat "$scratch/core.err")"; fi
+kill -TERM "$station"
+if wait "$station"; then ok "evstationd exits 0 on SIGTERM"; else not_ok "evstationd exits 0 on SIGTERM" "status $?"; fi
+run "frames valid" 0 "$EVCTL" ocpp validate -q "$scratch/core.frames" && ok "every frame valid against the schemas"
+n=$(wc -l <"$scratch/core.frames")
+[ "$n" -ge 14 ] && ok "frames logged ($n)" || not_ok "frames logged" "only $n"
+
+# A bad setting is refused before anything starts.
+run "bad url" 3 "$EVSTATIOND" --url "http://x/ocpp" && contains "bad url says why" "$err" "scheme must be ws or wss"
+run "unknown setting" 2 "$EVSTATIOND" --colour red && contains "unknown setting" "$err" "unknown option '--colour'"
+printf 'url = ws://127.0.0.1:1/ocpp\nconnectors = 99\n' >"$scratch/bad.conf"
+run "bad config file" 3 "$EVSTATIOND" -c "$scratch/bad.conf" --check-config &&
+	contains "config error names file:line" "$err" "bad.conf:2: 'connectors' must be an integer from 1 to 64, not '99'"
+printf 'url = ws://127.0.0.1:1/ocpp\nconnectors = 4\n' >"$scratch/good.conf"
+run "good config file" 0 "$EVSTATIOND" -c "$scratch/good.conf" --check-config && ok "good config file accepted"
+if [ $failed -ne 0 ]; then echo "--- station log"; tail -n 30 "$scratch/station.log"; fi
+finish
