@@ -30,6 +30,19 @@ for cmd in $("$EVCTL" __complete); do
 	done
 done
 
+# Every evstationd setting (as its --help lists them) is in
+# evstationd.conf(5), and its options in evstationd(8).
+for name in $("${EVSTATIOND:?}" --help | sed -n 's/^  --\([a-z-]*\) VALUE.*/\1/p'); do
+	troff=$(printf '%s' "$name" | sed 's/-/\\\\-/g')
+	grep -q "^\.B.* $troff\b\|^\.B $troff\$" "$man/evstationd.conf.5" && ok "evstationd.conf(5) documents $name" ||
+		not_ok "evstationd.conf(5) documents $name" "missing"
+done
+for opt in config check-config help version; do
+	troff=$(printf '%s' "$opt" | sed 's/-/\\\\-/g')
+	grep -q -- "$troff" "$man/evstationd.8" && ok "evstationd(8) documents --$opt" ||
+		not_ok "evstationd(8) documents --$opt" "missing"
+done
+
 # Every exit status of the table is documented in evctl(1).
 for code in 0 1 2 3 4 5; do
 	grep -q "^\.B $code\$" "$man/evctl.1" && ok "exit status $code documented" ||
