@@ -249,6 +249,10 @@ struct station *station_new(uv_loop_t *loop, struct ws_net *net,
 		station_free(st);
 		return NULL;
 	}
+	if (st->adapter->init(st, err, errlen)) {
+		station_free(st);
+		return NULL;
+	}
 	wc.url = st->cfg.url;
 	wc.station_id = st->id;
 	wc.subprotocol = ocpp_version_subprotocol(cfg->version);
@@ -275,6 +279,8 @@ void station_free(struct station *st)
 	close_timer(st->rpc_timer);
 	close_timer(st->heartbeat_timer);
 	close_timer(st->boot_timer);
+	if (st->proto)
+		st->adapter->fini(st);
 	for (size_t i = 0; i < sizeof st->strings / sizeof *st->strings; i++)
 		free(st->strings[i]);
 	free(st);

@@ -12,6 +12,9 @@
 /* What a protocol version provides to the core. */
 struct station_adapter {
 	enum ocpp_version version;
+	/* Per-station state of the adapter (st->proto). */
+	int (*init)(struct station *st, char *err, size_t errlen);
+	void (*fini)(struct station *st);
 	/* Sends the BootNotification; the adapter reports the answer with
 	 * station_boot_answered. */
 	void (*boot)(struct station *st);
@@ -33,6 +36,7 @@ struct station {
 	struct ws_client *ws;
 	struct ocpp_rpc *rpc;
 	const struct station_adapter *adapter;
+	void *proto;                   /* the adapter's per-station state */
 	uv_timer_t *rpc_timer;         /* the RPC engine's next deadline */
 	uv_timer_t *heartbeat_timer;
 	uv_timer_t *boot_timer;        /* retry after Pending / Rejected / no answer */

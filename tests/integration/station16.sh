@@ -16,6 +16,17 @@ run "frames valid" 0 "$EVCTL" ocpp validate -q "$scratch/core.frames" && ok "eve
 n=$(wc -l <"$scratch/core.frames")
 [ "$n" -ge 14 ] && ok "frames logged ($n)" || not_ok "frames logged" "only $n"
 
+# Configuration keys and smart charging.
+start_csms config "$node_tests/scenarios/station16-config-sc.js" || { not_ok "central system starts" "no READY"; finish; exit 1; }
+"$EVSTATIOND" --url "ws://127.0.0.1:$csms_port/ocpp" --id CP002 --log-level debug \
+	>"$scratch/station2.log" 2>&1 &
+station=$!
+pids="$pids $station"
+if wait "$csms_pid"; then ok "configuration and smart-charging scenario"; else
+	not_ok "configuration and smart-charging scenario" "$(cat "$scratch/config.err")"; fi
+kill -TERM "$station"; wait "$station"
+run "frames valid (config)" 0 "$EVCTL" ocpp validate -q "$scratch/config.frames" && ok "every frame valid (config)"
+
 # A bad setting is refused before anything starts.
 run "bad url" 3 "$EVSTATIOND" --url "http://x/ocpp" && contains "bad url says why" "$err" "scheme must be ws or wss"
 run "unknown setting" 2 "$EVSTATIOND" --colour red && contains "unknown setting" "$err" "unknown option '--colour'"
@@ -24,5 +35,7 @@ run "bad config file" 3 "$EVSTATIOND" -c "$scratch/bad.conf" --check-config &&
 	contains "config error names file:line" "$err" "bad.conf:2: 'connectors' must be an integer from 1 to 64, not '99'"
 printf 'url = ws://127.0.0.1:1/ocpp\nconnectors = 4\n' >"$scratch/good.conf"
 run "good config file" 0 "$EVSTATIOND" -c "$scratch/good.conf" --check-config && ok "good config file accepted"
-if [ $failed -ne 0 ]; then echo "--- station log"; tail -n 30 "$scratch/station.log"; fi
+if [ $failed -ne 0 ]; then
+	for f in "$scratch"/station*.log; do echo "--- $f"; tail -n 30 "$f"; done
+fi
 finish
