@@ -5,6 +5,7 @@
 // other Node tests.  See README.md in this directory for the scenario API.
 
 const { EventEmitter } = require('node:events');
+const https = require('node:https');
 const { inspect, isDeepStrictEqual } = require('node:util');
 const {
     RPCServer, RPCClient, RPCError, TimeoutError, NOREPLY, createRPCError,
@@ -153,12 +154,15 @@ class Peer extends EventEmitter {
      * @param {string} [o.identity]      station: our identity (csms: peer.identity is the station's)
      * @param {string} [o.password]      csms: required Basic Auth password; station: password to send
      * @param {number} [o.callTimeoutMs] default bound on peer.call()
+     * @param {object} [o.tls]           csms: serve wss:// with {cert, key} (PEM text); with
+     *                                   ca as well, stations must present a certificate signed
+     *                                   by it whose CN is their identity (security profile 3)
      */
-    constructor({ role, ocpp, port = 0, url, identity = 'ocpp-peer', password, callTimeoutMs = 30000 }) {
+    constructor({ role, ocpp, port = 0, url, identity = 'ocpp-peer', password, callTimeoutMs = 30000, tls }) {
         super();
         if (!['csms', 'station'].includes(role)) throw new Error(`unknown role ${role}`);
         if (!SUBPROTOCOLS[ocpp]) throw new Error(`unknown OCPP version ${ocpp}`);
-        Object.assign(this, { role, ocpp, port, url, password });
+        Object.assign(this, { role, ocpp, port, url, password, tls });
         this.identity = role === 'station' ? identity : undefined; // csms: set per connection
         this.protocol = SUBPROTOCOLS[ocpp];
         this.frames = [];           // every frame, both directions, in wire order
@@ -201,8 +205,22 @@ class Peer extends EventEmitter {
             this.rejections.push({ identity, reason: error?.message ?? '', time: Date.now() });
             this._wake();
         });
+        if (this.tls) return this._listenTls();
         const http = await this._server.listen(this.port, '127.0.0.1');
         this.port = http.address().port;
+        return this.port;
+    }
+
+    /** wss://: our own HTTPS server hands WebSocket upgrades to ocpp-rpc. */
+    async _listenTls() {
+        const { cert, key, ca } = this.tls;
+        this._https = https.createServer({ cert, key, ca, requestCert: !!ca, rejectUnauthorized: !!ca });
+        this._https.on('upgrade', this._server.handleUpgrade);
+        await new Promise((resolve, reject) => {
+            this._https.once('error', reject);
+            this._https.listen(this.port, '127.0.0.1', resolve);
+        });
+        this.port = this._https.address().port;
         return this.port;
     }
 
@@ -211,6 +229,10 @@ class Peer extends EventEmitter {
         if (!handshake.protocols.has(this.protocol)) return reject(400, `subprotocol ${this.protocol} required`);
         if (this.password != null && handshake.password?.toString('utf8') !== this.password) {
             return reject(401, 'wrong or missing Basic Auth password');
+        }
+        if (this.tls?.ca) {
+            const cn = handshake.request.socket.getPeerCertificate?.()?.subject?.CN;
+            if (cn !== handshake.identity) return reject(401, `certificate CN ${cn} is not the station id`);
         }
         return accept();
     }
@@ -257,6 +279,10 @@ class Peer extends EventEmitter {
                 .catch(() => conn.client._ws?.terminate());
         }
         if (this._server) await withTimeout(this._server.close({ force: true }), CLOSE_GRACE_MS).catch(() => {});
+        if (this._https) {
+            this._https.closeAllConnections?.();
+            await withTimeout(new Promise((r) => this._https.close(r)), CLOSE_GRACE_MS).catch(() => {});
+        }
     }
 
     // ---- recording and validation -----------------------------------------

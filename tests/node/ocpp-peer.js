@@ -10,7 +10,7 @@ const { parseArgs } = require('node:util');
 
 const USAGE = 'usage: node ocpp-peer.js --role csms|station --ocpp 1.6|2.0.1 --scenario FILE.js'
     + ' [--port N] [--url ws://host:port/path] [--identity ID] [--password PW]'
-    + ' [--timeout SECONDS] [--log FILE]';
+    + ' [--timeout SECONDS] [--log FILE] [--tls-cert PEM --tls-key PEM [--tls-ca PEM]]';
 
 const CLOSE_HARD_LIMIT_MS = 5000;
 
@@ -20,6 +20,7 @@ const OPTIONS = {
     role: { type: 'string' }, ocpp: { type: 'string' }, scenario: { type: 'string' },
     port: { type: 'string' }, url: { type: 'string' }, identity: { type: 'string' },
     password: { type: 'string' }, timeout: { type: 'string' }, log: { type: 'string' },
+    'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'tls-ca': { type: 'string' },
     help: { type: 'boolean' },
 };
 
@@ -42,6 +43,13 @@ function parseCli(argv) {
         need(values.url === undefined && values.identity === undefined, '--url and --identity are for --role station');
         opts.port = Number(values.port ?? 0);
         need(Number.isInteger(opts.port) && opts.port >= 0 && opts.port < 65536, '--port must be 0..65535');
+        need(!values['tls-cert'] === !values['tls-key'], '--tls-cert and --tls-key go together');
+        need(!values['tls-ca'] || values['tls-cert'], '--tls-ca needs --tls-cert and --tls-key');
+        if (values['tls-cert']) {
+            const read = (f) => { try { return fs.readFileSync(f); } catch (e) { throw new UsageError(e.message); } };
+            opts.tls = { cert: read(values['tls-cert']), key: read(values['tls-key']),
+                ca: values['tls-ca'] ? read(values['tls-ca']) : undefined };
+        }
     } else {
         need(values.port === undefined, '--port is for --role csms');
         need(/^wss?:\/\/[^/]/.test(values.url ?? ''), '--role station needs --url ws://host:port/path');
@@ -97,6 +105,7 @@ function setup(argv) {
     const peer = new Peer({
         role: opts.role, ocpp: opts.ocpp, port: opts.port, url: opts.url,
         identity: opts.identity, password: opts.password, callTimeoutMs: opts.timeout * 1000,
+        tls: opts.tls,
     });
     const closeLog = opts.log ? openLog(opts.log, peer) : () => {};
     return { opts, peer, closeLog, run: () => runScenario(peer, scenario) };
