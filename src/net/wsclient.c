@@ -500,8 +500,9 @@ static int write_one(struct ws_client *c, struct lws *wsi)
 {
 	struct frame *f = c->tx_head;
 
-	if (c->drop_reason) {
-		lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+	/* A drop closes after what was queued before it has gone out. */
+	if (!f && c->drop_reason) {
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL,
 				 (unsigned char *)c->drop_reason, strlen(c->drop_reason));
 		return -1;
 	}
@@ -513,7 +514,7 @@ static int write_one(struct ws_client *c, struct lws *wsi)
 	if (!c->tx_head)
 		c->tx_tail = NULL;
 	free(f);
-	if (c->tx_head)
+	if (c->tx_head || c->drop_reason)
 		lws_callback_on_writable(wsi);
 	return 0;
 }

@@ -60,8 +60,8 @@ void ws_client_free(struct ws_client *c);
 /* Queues one text frame. -ENOTCONN when not connected, -ENOMEM. */
 int ws_client_send(struct ws_client *c, const char *text, size_t len);
 int ws_client_is_open(const struct ws_client *c);
-/* Drops the connection now (the peer misbehaved, or a reconnect is
- * wanted); the usual back-off applies. */
+/* Drops the connection once the frames already queued are written (the
+ * peer misbehaved, or a reconnect is wanted); the usual back-off applies. */
 void ws_client_drop(struct ws_client *c, const char *why);
 /* Reconnects now instead of waiting for the back-off. */
 void ws_client_connect_now(struct ws_client *c);

@@ -5,22 +5,29 @@
  * struct, the command line last. One libuv loop runs every station. */
 #include "config.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "net/wsclient.h"
+#include "station/ctl.h"
+#include "station/hal_sim.h"
 #include "station/station.h"
+#include "station/stationdb.h"
+#include "store/db.h"
 #include "util/cfgfile.h"
 #include "util/exitcode.h"
 #include "util/log.h"
 
 struct settings {
 	char *url, *id, *password, *ca_file, *cert_file, *key_file;
-	char *vendor, *model, *serial, *firmware_version;
+	char *vendor, *model, *serial, *firmware_version, *state_dir, *ctl_socket;
 	long count, first, connectors, call_timeout;
 	int ocpp, log_level, syslog;
 };
@@ -52,6 +59,10 @@ static const struct cfg_option settings_table[] = {
 	  "firmwareVersion (default: evstationd's version)"),
 	S("call-timeout", CFG_INT, call_timeout, "30", 1, 3600, NULL,
 	  "seconds to wait for the central system's answer"),
+	S("state-dir", CFG_STRING, state_dir, NULL, 0, 0, NULL,
+	  "where the stations keep their state (default: $XDG_STATE_HOME/evstationd, /var/lib/evstationd for root)"),
+	S("ctl-socket", CFG_STRING, ctl_socket, NULL, 0, 0, NULL,
+	  "the control socket (default: STATE-DIR/evstationd.sock; \"none\" for none)"),
 	S("log-level", CFG_ENUM, log_level, "info", 0, 0, levels, "error, warn, info or debug"),
 	S("syslog", CFG_BOOL, syslog, "no", 0, 0, NULL, "log to syslog instead of stderr"),
 	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL }
@@ -60,6 +71,8 @@ static const struct cfg_option settings_table[] = {
 struct daemon {
 	uv_loop_t *loop;
 	struct ws_net *net;
+	struct db *db;
+	struct ctl *ctl;
 	struct station **stations;
 	long n_stations;
 	uv_signal_t sig_term, sig_int, sig_hup;
@@ -189,6 +202,8 @@ static void make_id(const struct settings *s, long n, char *out, size_t size)
 
 static void shutdown_all(struct daemon *d)
 {
+	ctl_free(d->ctl);
+	d->ctl = NULL;
 	for (long i = 0; i < d->n_stations; i++)
 		station_free(d->stations[i]);
 	d->n_stations = 0;
@@ -226,6 +241,118 @@ static void on_hup(uv_signal_t *h, int signum)
 	}
 	cfg_free(settings_table, &s);
 	(void)signum;
+}
+
+/* The state directory: the setting, else XDG, else /var/lib for root. */
+static int state_dir(const struct settings *s, char *out, size_t size)
+{
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+	if (s->state_dir)
+		snprintf(out, size, "%s", s->state_dir);
+	else if (geteuid() == 0)
+		snprintf(out, size, "/var/lib/evstationd");
+	else if (xdg && *xdg)
+		snprintf(out, size, "%s/evstationd", xdg);
+	else if (home && *home)
+		snprintf(out, size, "%s/.local/state/evstationd", home);
+	else
+		return -1;
+	/* mkdir -p, private to us. */
+	for (char *p = out + 1; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(out, 0700);
+			*p = '/';
+		}
+	}
+	return mkdir(out, 0700) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* ----------------------------------------------------- control socket */
+
+static struct station *find_station(struct daemon *d, json_t *req, char *err, size_t errlen)
+{
+	const char *id = json_string_value(json_object_get(req, "station"));
+
+	if (!id && d->n_stations == 1)
+		return d->stations[0];
+	if (!id) {
+		snprintf(err, errlen, "which station? (\"station\": ID)");
+		return NULL;
+	}
+	for (long i = 0; i < d->n_stations; i++)
+		if (strcmp(station_id(d->stations[i]), id) == 0)
+			return d->stations[i];
+	snprintf(err, errlen, "no station '%.60s'", id);
+	return NULL;
+}
+
+static double num(json_t *req, const char *key, double def)
+{
+	json_t *v = json_object_get(req, key);
+	return json_is_number(v) ? json_number_value(v) : def;
+}
+
+static int ctl_request(void *ctx, json_t *req, json_t *reply, char *err, size_t errlen)
+{
+	struct daemon *d = ctx;
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	struct station *st;
+	struct hal_sim *sim;
+	int64_t now = (int64_t)uv_now(d->loop);
+	int c = (int)num(req, "connector", 1), rc;
+
+	if (!cmd) {
+		snprintf(err, errlen, "a request needs \"cmd\"");
+		return -1;
+	}
+	if (strcmp(cmd, "list") == 0) {
+		json_t *list = json_array();
+		for (long i = 0; i < d->n_stations; i++) {
+			json_t *o = json_object();
+			station_state_json(d->stations[i], o);
+			json_object_del(o, "connectors");
+			json_array_append_new(list, o);
+		}
+		json_object_set_new(reply, "stations", list);
+		return 0;
+	}
+	if (!(st = find_station(d, req, err, errlen)))
+		return -1;
+	sim = station_sim(st);
+	if (strcmp(cmd, "state") == 0) {
+		station_state_json(st, reply);
+		return 0;
+	} else if (strcmp(cmd, "plug") == 0) {
+		struct hal_sim_ev ev = {
+			.capacity_kwh = num(req, "capacityKwh", 60), .soc_pct = num(req, "soc", 20),
+			.ac_max_current_a = num(req, "maxCurrent", 32), .ac_phases = (int)num(req, "phases", 3),
+			.dc_max_power_kw = num(req, "maxPowerKw", 0),
+		};
+		rc = hal_sim_plug(sim, c, &ev, now);
+	} else if (strcmp(cmd, "unplug") == 0) {
+		rc = hal_sim_unplug(sim, c, json_is_true(json_object_get(req, "force")), now);
+	} else if (strcmp(cmd, "token") == 0) {
+		const char *id = json_string_value(json_object_get(req, "id"));
+		rc = id ? hal_sim_present_token(sim, (int)num(req, "connector", 0), id, "ISO14443") : -EINVAL;
+	} else if (strcmp(cmd, "fault") == 0) {
+		const char *code = json_string_value(json_object_get(req, "code"));
+		rc = hal_sim_inject_fault(sim, c, code ? code : "OtherError",
+					  json_string_value(json_object_get(req, "info")), now);
+	} else if (strcmp(cmd, "clear-fault") == 0) {
+		rc = hal_sim_clear_fault(sim, c);
+	} else {
+		snprintf(err, errlen, "unknown cmd '%.40s' (list, state, plug, unplug, token, fault, clear-fault)", cmd);
+		return -1;
+	}
+	if (rc) {
+		snprintf(err, errlen, "%s: %s", cmd, strerror(-rc));
+		return -1;
+	}
+	station_hardware_changed(st);
+	station_state_json(st, reply);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -270,7 +397,31 @@ int main(int argc, char **argv)
 		cfg_free(settings_table, &s);
 		return EV_EXIT_SOFTWARE;
 	}
-	for (long i = 0; i < s.count; i++) {
+	{
+		char dir[4096], path[4200], err[512];
+		if (state_dir(&s, dir, sizeof dir)) {
+			log_error("evstationd: cannot make the state directory %s: %s", dir, strerror(errno));
+			rc = EV_EXIT_IO;
+		} else {
+			snprintf(path, sizeof path, "%s/evstationd.db", dir);
+			if (stationdb_open(path, &d.db, err, sizeof err)) {
+				log_error("evstationd: %s", err);
+				rc = EV_EXIT_IO;
+			}
+		}
+		if (rc == EV_EXIT_OK && !(s.ctl_socket && strcmp(s.ctl_socket, "none") == 0)) {
+			if (s.ctl_socket)
+				snprintf(path, sizeof path, "%s", s.ctl_socket);
+			else
+				snprintf(path, sizeof path, "%s/evstationd.sock", dir);
+			d.ctl = ctl_new(&loop, path, ctl_request, &d, err, sizeof err);
+			if (!d.ctl) {
+				log_error("evstationd: %s", err);
+				rc = EV_EXIT_IO;
+			}
+		}
+	}
+	for (long i = 0; rc == EV_EXIT_OK && i < s.count; i++) {
 		struct station_config sc = { 0 };
 		char id[128], err[512];
 
@@ -288,11 +439,11 @@ int main(int argc, char **argv)
 		sc.firmware_version = s.firmware_version;
 		sc.connectors = (int)s.connectors;
 		sc.call_timeout_s = (unsigned)s.call_timeout;
+		sc.db = d.db;
 		d.stations[i] = station_new(&loop, d.net, &sc, err, sizeof err);
 		if (!d.stations[i]) {
 			log_error("evstationd: %s", err);
 			d.n_stations = i;
-			shutdown_all(&d);
 			rc = EV_EXIT_CONFIG;
 			break;
 		}
@@ -305,8 +456,11 @@ int main(int argc, char **argv)
 		log_info("evstationd: %ld station%s for %s", s.count, s.count == 1 ? "" : "s", s.url);
 	}
 
+	if (rc != EV_EXIT_OK)
+		shutdown_all(&d);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	ws_net_free(d.net);
+	db_close(d.db);
 	uv_loop_close(&loop);
 	free(d.stations);
 	cfg_free(settings_table, &s);

@@ -30,6 +30,8 @@ static void key_changed(void *ctx, const char *key, const char *value)
 	struct station *st = ctx;
 	if (strcmp(key, "HeartbeatInterval") == 0)
 		station_set_heartbeat_interval(st, (unsigned)strtoul(value, NULL, 10));
+	else if (strcmp(key, "MeterValueSampleInterval") == 0)
+		charging_set_sample_interval(st, (unsigned)strtoul(value, NULL, 10));
 }
 
 static const struct config16_ops key_ops = { NULL, key_changed };
@@ -143,19 +145,26 @@ static void heartbeat(struct station *st)
 
 /* ------------------------------------------------------ StatusNotification */
 
-static void status_notification(struct station *st, int connector, const char *status,
-				const char *error_code)
+static void status(struct station *st, unsigned connector, enum connector_status s,
+		   const struct connector_result *r)
 {
-	json_t *p = json_pack("{s:i, s:s, s:s, s:o}", "connectorId", connector,
-			      "errorCode", error_code, "status", status, "timestamp", timestamp(st));
-	if (p)
-		station_call(st, "StatusNotification", p, NULL, NULL);
+	json_t *p = json_pack("{s:i, s:s, s:s, s:o}", "connectorId", (int)connector,
+			      "errorCode", connector_error_name(r->error),
+			      "status", connector_status_name(s), "timestamp", timestamp(st));
+	if (!p)
+		return;
+	if (r->info[0])
+		json_object_set_new(p, "info", json_string(r->info));
+	if (r->vendor_error[0])
+		json_object_set_new(p, "vendorErrorCode", json_string(r->vendor_error));
+	station_call(st, "StatusNotification", p, NULL, NULL);
 }
 
-static void announce(struct station *st)
+static void status_now(struct station *st, unsigned c)
 {
-	for (int c = 0; c <= st->cfg.connectors; c++)
-		status_notification(st, c, "Available", "NoError");
+	struct connector_result r;
+	connector_notification(&st->sm[c], &r);
+	status(st, c, r.to, &r);
 }
 
 /* ------------------------------------------------------------- CALLs in */
@@ -183,7 +192,7 @@ static void trigger_message(struct station *st, const char *id, json_t *p)
 		heartbeat(st);
 	} else {
 		for (int i = c < 0 ? 0 : c; i <= (c < 0 ? st->cfg.connectors : c); i++)
-			status_notification(st, i, "Available", "NoError");
+			status_now(st, (unsigned)i);
 	}
 }
 
@@ -240,6 +249,7 @@ static void set_charging_profile(struct station *st, const char *id, json_t *p)
 		return;
 	}
 	reply_status(st, id, "Accepted");
+	station_apply_limits(st);
 }
 
 static void clear_charging_profile(struct station *st, const char *id, json_t *p)
@@ -251,6 +261,7 @@ static void clear_charging_profile(struct station *st, const char *id, json_t *p
 		return;
 	}
 	reply_status(st, id, sc_profiles_clear(profiles_of(st), &f) ? "Accepted" : "Unknown");
+	station_apply_limits(st);
 }
 
 static void get_composite_schedule(struct station *st, const char *id, json_t *p)
@@ -277,27 +288,246 @@ static void get_composite_schedule(struct station *st, const char *id, json_t *p
 	sc_composite_clear(&c);
 }
 
+/* ------------------------------------------------------------ charging */
+
+static long setting(struct station *st, enum station_setting which)
+{
+	static const char *const keys[] = {
+		[SET_METER_SAMPLE_INTERVAL] = "MeterValueSampleInterval",
+		[SET_CONNECTION_TIMEOUT] = "ConnectionTimeOut",
+		[SET_TX_MESSAGE_ATTEMPTS] = "TransactionMessageAttempts",
+		[SET_TX_MESSAGE_RETRY_INTERVAL] = "TransactionMessageRetryInterval",
+		[SET_STOP_ON_INVALID_ID] = "StopTransactionOnInvalidId",
+		[SET_STOP_ON_EV_DISCONNECT] = "StopTransactionOnEVSideDisconnect",
+	};
+	long v = 0;
+	int b = 0;
+
+	if (which == SET_STOP_ON_INVALID_ID || which == SET_STOP_ON_EV_DISCONNECT)
+		return config16_get_bool(keys_of(st), keys[which], &b) == 0 ? b : 1;
+	return config16_get_int(keys_of(st), keys[which], &v) == 0 ? v : 0;
+}
+
+struct pending_auth {
+	struct station *st;
+	unsigned connector;
+	char id_tag[CONNECTOR_ID_TAG_MAX + 1];
+};
+
+static void authorize_answered(void *arg, const struct ocpp_result *r)
+{
+	struct pending_auth *a = arg;
+	const char *status = r->status == OCPP_RESULT_OK
+		? json_string_value(json_object_get(json_object_get(r->payload, "idTagInfo"), "status"))
+		: NULL;
+
+	if (r->status != OCPP_RESULT_CLOSED && !a->st->closing)
+		station_authorized(a->st, a->connector, a->id_tag, status && strcmp(status, "Accepted") == 0);
+	free(a);
+}
+
+static void authorize(struct station *st, unsigned connector, const char *id_tag)
+{
+	struct pending_auth *a;
+	int ok = 0;
+
+	if (!station_is_connected(st) || st->registration != STATION_ACCEPTED) {
+		/* Offline and no local list yet: AllowOfflineTxForUnknownId decides. */
+		config16_get_bool(keys_of(st), "AllowOfflineTxForUnknownId", &ok);
+		station_authorized(st, connector, id_tag, ok);
+		return;
+	}
+	a = calloc(1, sizeof *a);
+	if (!a)
+		return;
+	a->st = st;
+	a->connector = connector;
+	snprintf(a->id_tag, sizeof a->id_tag, "%s", id_tag);
+	if (station_call(st, "Authorize", json_pack("{s:s}", "idTag", id_tag), authorize_answered, a))
+		free(a);
+}
+
+static json_t *sampled(int decimals, double v, const char *measurand, const char *unit,
+		       const char *phase, const char *context)
+{
+	char value[32];
+	json_t *o;
+
+	snprintf(value, sizeof value, "%.*f", decimals, v);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "value", value, "context", context,
+		      "measurand", measurand, "location", "Outlet", "unit", unit);
+	if (o && phase)
+		json_object_set_new(o, "phase", json_string(phase));
+	return o;
+}
+
+/* The measurands MeterValuesSampledData asks for, as far as the meter has them. */
+static json_t *meter_value(struct station *st, const struct hal_meter *m, const char *context)
+{
+	static const char *const lines[] = { "L1", "L2", "L3" };
+	struct config16 *k = keys_of(st);
+	json_t *values = json_array();
+
+	if ((m->have & HAL_METER_ENERGY) && config16_csl_contains(k, "MeterValuesSampledData", "Energy.Active.Import.Register") > 0)
+		json_array_append_new(values, sampled(0, m->energy_wh, "Energy.Active.Import.Register", "Wh", NULL, context));
+	if ((m->have & HAL_METER_POWER) && config16_csl_contains(k, "MeterValuesSampledData", "Power.Active.Import") > 0)
+		json_array_append_new(values, sampled(0, m->power_w, "Power.Active.Import", "W", NULL, context));
+	for (int i = 0; i < m->lines && i < 3; i++) {
+		if ((m->have & HAL_METER_CURRENT) && config16_csl_contains(k, "MeterValuesSampledData", "Current.Import") > 0)
+			json_array_append_new(values, sampled(1, m->current_a[i], "Current.Import", "A", lines[i], context));
+		if ((m->have & HAL_METER_VOLTAGE) && config16_csl_contains(k, "MeterValuesSampledData", "Voltage") > 0)
+			json_array_append_new(values, sampled(1, m->voltage_v[i], "Voltage", "V", lines[i], context));
+	}
+	if ((m->have & HAL_METER_SOC) && config16_csl_contains(k, "MeterValuesSampledData", "SoC") > 0)
+		json_array_append_new(values, sampled(0, m->soc_pct, "SoC", "Percent", NULL, context));
+	if (json_array_size(values) == 0)   /* sampledValue needs at least one */
+		json_array_append_new(values, sampled(0, m->energy_wh, "Energy.Active.Import.Register", "Wh", NULL, context));
+	return json_pack("[{s:o, s:o}]", "timestamp", timestamp(st), "sampledValue", values);
+}
+
+static const char *stop_reason(enum station_stop_reason r)
+{
+	static const char *const names[] = {
+		[STOP_LOCAL] = "Local", [STOP_REMOTE] = "Remote", [STOP_EV_DISCONNECTED] = "EVDisconnected",
+		[STOP_DEAUTHORIZED] = "DeAuthorized", [STOP_POWER_LOSS] = "PowerLoss",
+		[STOP_REBOOT] = "Reboot", [STOP_SOFT_RESET] = "SoftReset", [STOP_HARD_RESET] = "HardReset",
+		[STOP_UNLOCK_COMMAND] = "UnlockCommand", [STOP_EMERGENCY_STOP] = "EmergencyStop",
+		[STOP_OTHER] = "Other",
+	};
+	return names[r];
+}
+
+/* The transactionId of MeterValues and StopTransaction is filled in by the
+ * queue when they are sent: it is only known once the start is answered. */
+static json_t *tx_message(struct station *st, unsigned c, const struct station_tx *tx,
+			  enum station_tx_message kind, const struct hal_meter *m,
+			  enum station_stop_reason reason, const char **action)
+{
+	json_t *p;
+
+	switch (kind) {
+	case TXMSG_START:
+		*action = "StartTransaction";
+		p = json_pack("{s:i, s:s, s:I, s:o}", "connectorId", (int)c, "idTag", tx->id_tag,
+			      "meterStart", (json_int_t)tx->meter_start_wh, "timestamp", timestamp(st));
+		if (p && tx->has_reservation)
+			json_object_set_new(p, "reservationId", json_integer(tx->reservation_id));
+		return p;
+	case TXMSG_METER:
+		*action = "MeterValues";
+		return json_pack("{s:i, s:o}", "connectorId", (int)c,
+				 "meterValue", meter_value(st, m, "Sample.Periodic"));
+	default:
+		*action = "StopTransaction";
+		p = json_pack("{s:I, s:o, s:s}", "meterStop", (json_int_t)m->energy_wh,
+			      "timestamp", timestamp(st), "reason", stop_reason(reason));
+		if (p && tx->id_tag[0])
+			json_object_set_new(p, "idTag", json_string(tx->id_tag));
+		if (p && tx->has_id)
+			json_object_set_new(p, "transactionId", json_integer(tx->id));
+		return p;
+	}
+}
+
+static int tx_started(struct station *st, json_t *reply, int64_t *id, int *accepted)
+{
+	const char *s = json_string_value(json_object_get(json_object_get(reply, "idTagInfo"), "status"));
+	*id = json_integer_value(json_object_get(reply, "transactionId"));
+	*accepted = s && strcmp(s, "Accepted") == 0;
+	return 0;
+}
+
+static void limit(struct station *st, unsigned connector, struct hal_limit *out)
+{
+	struct sc_limit l;
+
+	*out = (struct hal_limit){ .value = 32, .unit = HAL_UNIT_A, .phases = 0 };
+	if (sc_profiles_limit_at(profiles_of(st), connector, station_now_ms(st), SC_UNIT_A, &l) == 0) {
+		out->value = l.limit;
+		out->phases = l.phases;
+	}
+}
+
+static void remote_start(struct station *st, const char *id, json_t *p)
+{
+	json_t *c = json_object_get(p, "connectorId");
+	const char *tag = json_string_value(json_object_get(p, "idTag"));
+	int rc = c && json_integer_value(c) < 1 ? -ENOENT
+		: station_remote_start(st, c ? (unsigned)json_integer_value(c) : 0, tag);
+
+	reply_status(st, id, rc ? "Rejected" : "Accepted");
+}
+
+static void remote_stop(struct station *st, const char *id, json_t *p)
+{
+	/* Answer first: the StopTransaction follows the confirmation. */
+	int64_t tx = json_integer_value(json_object_get(p, "transactionId"));
+	int found = 0;
+
+	for (unsigned c = 1; c <= (unsigned)st->cfg.connectors; c++)
+		found |= st->conn[c].tx.active && st->conn[c].tx.has_id && st->conn[c].tx.id == tx;
+	reply_status(st, id, found ? "Accepted" : "Rejected");
+	if (found)
+		station_remote_stop(st, tx);
+}
+
+static void unlock_connector(struct station *st, const char *id, json_t *p)
+{
+	json_int_t c = json_integer_value(json_object_get(p, "connectorId"));
+	int rc = c < 1 || c > st->cfg.connectors ? -ENOENT : station_unlock(st, (unsigned)c);
+	reply_status(st, id, rc == -ENOENT ? "NotSupported" : rc ? "UnlockFailed" : "Unlocked");
+}
+
+static void change_availability(struct station *st, const char *id, json_t *p)
+{
+	json_int_t c = json_integer_value(json_object_get(p, "connectorId"));
+	const char *type = json_string_value(json_object_get(p, "type"));
+	enum connector_answer a = c < 0 || c > st->cfg.connectors ? CONN_ANSWER_REJECTED
+		: station_change_availability(st, (unsigned)c, strcmp(type, "Operative") == 0);
+
+	reply_status(st, id, a == CONN_ANSWER_SCHEDULED ? "Scheduled" :
+			     a == CONN_ANSWER_ACCEPTED ? "Accepted" : "Rejected");
+}
+
+static void reset(struct station *st, const char *id, json_t *p)
+{
+	int hard = strcmp(json_string_value(json_object_get(p, "type")), "Hard") == 0;
+
+	/* Transactions end with the reason of the reset (4.5 / 5.14); then the
+	 * station restarts its OCPP session: it boots again. */
+	reply_status(st, id, "Accepted");
+	station_stop_all(st, hard ? STOP_HARD_RESET : STOP_SOFT_RESET);
+	station_restart(st);
+}
+
 static void on_call(struct station *st, const char *id, const struct ocpp_action *a,
 		    json_t *payload)
 {
-	if (strcmp(a->name, "SetChargingProfile") == 0) {
-		set_charging_profile(st, id, payload);
-		return;
-	} else if (strcmp(a->name, "ClearChargingProfile") == 0) {
-		clear_charging_profile(st, id, payload);
-		return;
-	} else if (strcmp(a->name, "GetCompositeSchedule") == 0) {
-		get_composite_schedule(st, id, payload);
-		return;
+	static const struct {
+		const char *action;
+		void (*fn)(struct station *st, const char *id, json_t *p);
+	} handlers[] = {
+		{ "ChangeAvailability", change_availability },
+		{ "ChangeConfiguration", change_configuration },
+		{ "ClearChargingProfile", clear_charging_profile },
+		{ "GetCompositeSchedule", get_composite_schedule },
+		{ "GetConfiguration", get_configuration },
+		{ "RemoteStartTransaction", remote_start },
+		{ "RemoteStopTransaction", remote_stop },
+		{ "Reset", reset },
+		{ "SetChargingProfile", set_charging_profile },
+		{ "TriggerMessage", trigger_message },
+		{ "UnlockConnector", unlock_connector },
+	};
+
+	for (size_t i = 0; i < sizeof handlers / sizeof *handlers; i++) {
+		if (strcmp(a->name, handlers[i].action) == 0) {
+			handlers[i].fn(st, id, payload);
+			return;
+		}
 	}
-	if (strcmp(a->name, "GetConfiguration") == 0) {
-		get_configuration(st, id, payload);
-	} else if (strcmp(a->name, "ChangeConfiguration") == 0) {
-		change_configuration(st, id, payload);
-	} else if (strcmp(a->name, "TriggerMessage") == 0) {
-		trigger_message(st, id, payload);
-	} else if (strcmp(a->name, "DataTransfer") == 0) {
-		station_reply(st, id, json_pack("{s:s}", "status", "UnknownVendorId"));
+	if (strcmp(a->name, "DataTransfer") == 0) {
+		reply_status(st, id, "UnknownVendorId");
 	} else {
 		char why[96];
 		snprintf(why, sizeof why, "%s is not supported by this station yet", a->name);
@@ -311,6 +541,11 @@ const struct station_adapter station_adapter_16 = {
 	.fini = fini,
 	.boot = boot,
 	.heartbeat = heartbeat,
-	.announce = announce,
 	.on_call = on_call,
+	.status = status,
+	.authorize = authorize,
+	.tx_message = tx_message,
+	.tx_started = tx_started,
+	.setting = setting,
+	.limit = limit,
 };

@@ -109,8 +109,10 @@ void station_boot_answered(struct station *st, enum station_registration reg,
 	if (reg == STATION_ACCEPTED) {
 		log_info("%s: accepted by the central system (heartbeat %us)", st->id, interval_s);
 		station_set_heartbeat_interval(st, interval_s ? interval_s : st->heartbeat_interval_s);
+		charging_set_sample_interval(st, (unsigned)st->adapter->setting(st, SET_METER_SAMPLE_INTERVAL));
 		if (before != STATION_ACCEPTED)
-			st->adapter->announce(st);
+			charging_announce(st);
+		charging_pump(st);
 		return;
 	}
 	/* Pending, Rejected, or no usable answer: boot again later. */
@@ -120,6 +122,14 @@ void station_boot_answered(struct station *st, enum station_registration reg,
 		 reg == STATION_PENDING ? "pending" : reg == STATION_REJECTED ? "rejected" : "unanswered",
 		 interval_s);
 	uv_timer_start(st->boot_timer, boot_fired, interval_s * 1000ULL, 0);
+}
+
+void station_restart(struct station *st)
+{
+	log_info("%s: restarting the OCPP session", st->id);
+	st->registration = STATION_BOOTING;
+	uv_timer_stop(st->heartbeat_timer);
+	ws_client_drop(st->ws, "reset");
 }
 
 /* -------------------------------------------------------- connection */
@@ -154,6 +164,8 @@ static void ws_open(void *ctx)
 	 * reconnect (OCPP-J 5.4); one that was not, does. */
 	if (st->registration != STATION_ACCEPTED)
 		st->adapter->boot(st);
+	else
+		charging_reconnected(st);
 	rearm_rpc_timer(st);
 }
 
@@ -249,7 +261,7 @@ struct station *station_new(uv_loop_t *loop, struct ws_net *net,
 		station_free(st);
 		return NULL;
 	}
-	if (st->adapter->init(st, err, errlen)) {
+	if (st->adapter->init(st, err, errlen) || charging_init(st, err, errlen)) {
 		station_free(st);
 		return NULL;
 	}
@@ -276,6 +288,7 @@ void station_free(struct station *st)
 	st->closing = 1;
 	ws_client_free(st->ws);
 	ocpp_rpc_free(st->rpc);
+	charging_fini(st);
 	close_timer(st->rpc_timer);
 	close_timer(st->heartbeat_timer);
 	close_timer(st->boot_timer);
@@ -287,5 +300,41 @@ void station_free(struct station *st)
 }
 
 const char *station_id(const struct station *st) { return st->id; }
+struct hal_sim *station_sim(struct station *st) { return st->sim; }
+
+void station_hardware_changed(struct station *st)
+{
+	/* The simulation delivered its events already; its next deadline
+	 * (an EV getting full) may have moved. */
+	hal_tick(st->hal, (int64_t)uv_now(st->loop));
+}
+
+void station_state_json(struct station *st, json_t *obj)
+{
+	static const char *const reg[] = { "booting", "pending", "accepted", "rejected" };
+	json_t *conns = json_array();
+
+	hal_sim_advance(st->sim, (int64_t)uv_now(st->loop));
+	json_object_set_new(obj, "id", json_string(st->id));
+	json_object_set_new(obj, "registration", json_string(reg[st->registration]));
+	json_object_set_new(obj, "connected", json_boolean(station_is_connected(st)));
+	for (unsigned c = 0; c <= (unsigned)st->cfg.connectors; c++) {
+		json_t *o = json_object();
+		const struct station_tx *tx = &st->conn[c].tx;
+		json_object_set_new(o, "connectorId", json_integer(c));
+		json_object_set_new(o, "status", json_string(connector_status_name(connector_status(&st->sm[c]))));
+		if (c > 0) {
+			json_t *hw = json_object();
+			hal_sim_state_json(st->sim, (int)c, hw);
+			json_object_set_new(o, "hardware", hw);
+		}
+		if (tx->active)
+			json_object_set_new(o, "transaction", json_pack("{s:s, s:s, s:I, s:o}",
+				"ref", tx->ref, "idTag", tx->id_tag, "meterStart", (json_int_t)tx->meter_start_wh,
+				"transactionId", tx->has_id ? json_integer(tx->id) : json_null()));
+		json_array_append_new(conns, o);
+	}
+	json_object_set_new(obj, "connectors", conns);
+}
 enum station_registration station_registration(const struct station *st) { return st->registration; }
 int station_is_connected(const struct station *st) { return ws_client_is_open(st->ws); }

@@ -7,10 +7,14 @@
 #ifndef EV_STATION_H
 #define EV_STATION_H
 
+#include <jansson.h>
 #include <uv.h>
 
 #include "net/wsclient.h"
 #include "ocpp/version.h"
+
+struct db;
+struct hal_sim;
 
 struct station;
 
@@ -22,6 +26,7 @@ struct station_config {
 	const char *ca_file, *cert_file, *key_file;
 	const char *vendor, *model, *serial, *firmware_version;
 	int connectors;             /* 1.. */
+	struct db *db;              /* the state database, shared by the process's stations */
 	unsigned call_timeout_s;    /* how long to wait for an answer */
 };
 
@@ -38,6 +43,13 @@ struct station *station_new(uv_loop_t *loop, struct ws_net *net,
 void station_free(struct station *st);
 
 const char *station_id(const struct station *st);
+/* The simulated hardware, for the control socket. */
+struct hal_sim *station_sim(struct station *st);
+/* Wakes the core after the simulated hardware was driven from outside. */
+void station_hardware_changed(struct station *st);
+/* Fills obj with the station's state (registration, connectors,
+ * transactions, hardware) for the control socket. */
+void station_state_json(struct station *st, json_t *obj);
 enum station_registration station_registration(const struct station *st);
 int station_is_connected(const struct station *st);
 

@@ -7,7 +7,53 @@
 
 #include "net/wsclient.h"
 #include "ocpp/rpc.h"
+#include "station/connector.h"
+#include "station/hal.h"
+#include "station/hal_sim.h"
 #include "station/station.h"
+#include "station/stationdb.h"
+
+#define STATION_MAX_CONNECTORS 64
+
+/* Why a transaction ended (each version names these its own way). */
+enum station_stop_reason {
+	STOP_LOCAL, STOP_REMOTE, STOP_EV_DISCONNECTED, STOP_DEAUTHORIZED,
+	STOP_POWER_LOSS, STOP_REBOOT, STOP_SOFT_RESET, STOP_HARD_RESET,
+	STOP_UNLOCK_COMMAND, STOP_EMERGENCY_STOP, STOP_OTHER,
+};
+
+/* What goes into the durable queue for a transaction. */
+enum station_tx_message { TXMSG_START, TXMSG_METER, TXMSG_STOP };
+
+/* Settings the core reads from the version's configuration. */
+enum station_setting {
+	SET_METER_SAMPLE_INTERVAL,      /* s; 0: no periodic meter values */
+	SET_CONNECTION_TIMEOUT,         /* s in Preparing before giving up */
+	SET_TX_MESSAGE_ATTEMPTS,
+	SET_TX_MESSAGE_RETRY_INTERVAL,  /* s */
+	SET_STOP_ON_INVALID_ID,         /* bool */
+	SET_STOP_ON_EV_DISCONNECT,      /* bool */
+};
+
+/* A transaction while it runs. */
+struct station_tx {
+	int active;
+	char ref[STATIONDB_REF_MAX + 1];        /* our own id, before the central system's */
+	char id_tag[CONNECTOR_ID_TAG_MAX + 1];
+	int64_t meter_start_wh, start_ms;
+	int has_id;
+	int64_t id;                             /* the central system's transactionId */
+	int has_reservation;
+	int32_t reservation_id;
+};
+
+struct station_connector {
+	struct station_tx tx;
+	int status_unsent;             /* changed while the central system could not hear */
+	int plugged;
+	char authorized_tag[CONNECTOR_ID_TAG_MAX + 1];  /* waiting for plug-in */
+	int64_t preparing_since;                        /* mono ms; 0: not waiting */
+};
 
 /* What a protocol version provides to the core. */
 struct station_adapter {
@@ -19,11 +65,24 @@ struct station_adapter {
 	 * station_boot_answered. */
 	void (*boot)(struct station *st);
 	void (*heartbeat)(struct station *st);
-	/* After registration: status of every connector. */
-	void (*announce)(struct station *st);
 	/* A valid CALL from the central system. */
 	void (*on_call)(struct station *st, const char *id, const struct ocpp_action *a,
 			json_t *payload);
+	/* A connector's StatusNotification is due. */
+	void (*status)(struct station *st, unsigned connector, enum connector_status s,
+		       const struct connector_result *r);
+	/* Is id_tag allowed to charge? Answer with station_authorized(). */
+	void (*authorize)(struct station *st, unsigned connector, const char *id_tag);
+	/* The payload for the durable queue, and its action. */
+	json_t *(*tx_message)(struct station *st, unsigned connector, const struct station_tx *tx,
+			      enum station_tx_message kind, const struct hal_meter *m,
+			      enum station_stop_reason reason, const char **action);
+	/* Reads a StartTransaction answer: the central system's id, and
+	 * whether the idTag was accepted. */
+	int (*tx_started)(struct station *st, json_t *reply, int64_t *id, int *accepted);
+	long (*setting)(struct station *st, enum station_setting which);
+	/* The limit smart charging sets for a connector now. */
+	void (*limit)(struct station *st, unsigned connector, struct hal_limit *out);
 };
 
 extern const struct station_adapter station_adapter_16;
@@ -44,7 +103,41 @@ struct station {
 	unsigned heartbeat_interval_s;
 	int64_t clock_offset_ms;       /* central system time - our time */
 	int closing;                   /* being freed: send nothing more */
+
+	/* charging: the hardware, the connectors, the durable queue */
+	struct stationdb *db;
+	struct hal_sim *sim;
+	struct hal *hal;
+	struct connector sm[STATION_MAX_CONNECTORS + 1];            /* [0]: the station */
+	struct station_connector conn[STATION_MAX_CONNECTORS + 1];
+	uv_timer_t *meter_timer, *hal_timer, *queue_timer, *tick_timer;
+	int queue_busy;                /* a queued message is in flight */
+	unsigned tx_counter;
 };
+
+/* ---- the charging core (charging.c) */
+int charging_init(struct station *st, char *err, size_t errlen);
+void charging_fini(struct station *st);
+/* After BootNotification Accepted: every connector's status. */
+void charging_announce(struct station *st);
+/* Something changed that the queue may now send. */
+void charging_pump(struct station *st);
+void charging_set_sample_interval(struct station *st, unsigned seconds);
+/* The connection is back (the station was accepted before). */
+void charging_reconnected(struct station *st);
+/* The adapter's answer to adapter->authorize. */
+void station_authorized(struct station *st, unsigned connector, const char *id_tag, int accepted);
+/* RemoteStartTransaction (connector 0: any free one); 0 or -errno. */
+int station_remote_start(struct station *st, unsigned connector, const char *id_tag);
+/* RemoteStopTransaction; -ENOENT if no such transaction runs. */
+int station_remote_stop(struct station *st, int64_t transaction_id);
+/* Stops every running transaction (reset, shutdown). */
+void station_stop_all(struct station *st, enum station_stop_reason reason);
+/* UnlockConnector: stops a transaction there and unlocks; 0 or -errno. */
+int station_unlock(struct station *st, unsigned connector);
+enum connector_answer station_change_availability(struct station *st, unsigned connector, int operative);
+/* Applies the smart-charging limit to every connector now. */
+void station_apply_limits(struct station *st);
 
 /* Sends a CALL through the RPC engine and keeps the timer right. */
 int station_call(struct station *st, const char *action, json_t *payload,
@@ -61,5 +154,7 @@ void station_boot_answered(struct station *st, enum station_registration reg,
 void station_set_heartbeat_interval(struct station *st, unsigned seconds);
 /* The station's idea of now, corrected by the central system's clock. */
 int64_t station_now_ms(const struct station *st);
+/* Restarts the OCPP session (after a Reset): reconnects and boots again. */
+void station_restart(struct station *st);
 
 #endif
