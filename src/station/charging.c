@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,11 +225,16 @@ static int enqueue(struct station *st, unsigned c, enum station_tx_message kind,
 
 /* --------------------------------------------------------- transactions */
 
+/* Reads connector c's meter and keeps the register on disk. The register
+ * is whole Wh, rounded down, here once: what is stored, reported and
+ * recovered after a crash is the same number, so it never goes back. */
 static int read_meter(struct station *st, unsigned c, struct hal_meter *m)
 {
 	int rc = hal_read_meter(st->hal, (int)c, mono(st), m);
-	if (rc == 0 && (m->have & HAL_METER_ENERGY))
+	if (rc == 0 && (m->have & HAL_METER_ENERGY)) {
+		m->energy_wh = floor(m->energy_wh);
 		stationdb_meter_set(st->db, (int)c, (int64_t)m->energy_wh, ev_now_ms());
+	}
 	return rc;
 }
 

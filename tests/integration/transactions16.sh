@@ -15,5 +15,50 @@ if wait "$csms_pid"; then ok "charging sessions"; else not_ok "charging sessions
 kill -TERM "$station"
 wait "$station" && ok "evstationd exits 0" || not_ok "evstationd exits 0" "status $?"
 run "frames valid" 0 "$EVCTL" ocpp validate -q "$scratch/tx.frames" && ok "every frame valid against the schemas"
+# --- An outage: a session while the central system is away, replayed after.
+start_csms out1 "$node_tests/scenarios/station16-outage-1.js" || { not_ok "central system starts" "no READY"; finish; exit 1; }
+port=$csms_port
+"$EVSTATIOND" --url "ws://127.0.0.1:$port/ocpp" --id CP-OUT --log-level debug \
+	--state-dir "$scratch/state-out" --ctl-socket "$scratch/out.sock" >"$scratch/station-out.log" 2>&1 &
+station=$!
+pids="$pids $station"
+if wait "$csms_pid"; then ok "outage: station set up"; else not_ok "outage: station set up" "$(cat "$scratch/out1.err")"; fi
+ctl() { node "$node_tests/ctl.js" "$scratch/out.sock" "$1" >/dev/null; }
+wait_for "$scratch/station-out.log" "disconnected" 10 && ok "outage: central system gone" || not_ok "outage: central system gone" "still connected"
+ctl '{"cmd":"token","id":"OFFLINE-CARD"}' && ctl '{"cmd":"plug","connector":1,"capacityKwh":60,"soc":30}' &&
+	ok "outage: offline session started" || not_ok "outage: offline session started" "ctl failed"
+sleep 3   # charging while offline: meter values are taken every second
+ctl '{"cmd":"token","id":"OFFLINE-CARD"}' && ok "outage: offline session stopped" || not_ok "outage: offline session stopped" "ctl failed"
+node "$node_tests/ocpp-peer.js" --role csms --ocpp 1.6 --port "$port" --timeout 60 \
+	--scenario "$node_tests/scenarios/station16-outage-2.js" --log "$scratch/out2.frames" \
+	>"$scratch/out2.out" 2>"$scratch/out2.err" &
+csms_pid=$!
+pids="$pids $csms_pid"
+if wait "$csms_pid"; then ok "outage: replayed in order with the new transactionId"; else
+	not_ok "outage: replayed in order with the new transactionId" "$(cat "$scratch/out2.err")"; fi
+kill -TERM "$station"; wait "$station"
+run "frames valid (outage)" 0 "$EVCTL" ocpp validate -q "$scratch/out2.frames" && ok "every frame valid (outage)"
+
+# --- kill -9 during a transaction.
+STATION_KILL_FILE=$scratch/kill-now EVSTATIOND_CTL=$scratch/crash.sock
+export STATION_KILL_FILE EVSTATIOND_CTL
+start_csms crash "$node_tests/scenarios/station16-crash.js" || { not_ok "central system starts" "no READY"; finish; exit 1; }
+crash_station() {
+	"$EVSTATIOND" --url "ws://127.0.0.1:$csms_port/ocpp" --id CP-CRASH --log-level debug \
+		--state-dir "$scratch/state-crash" --ctl-socket "$EVSTATIOND_CTL" >>"$scratch/station-crash.log" 2>&1 &
+	station=$!
+	pids="$pids $station"
+}
+crash_station
+if wait_for "$STATION_KILL_FILE" now 30; then
+	kill -KILL "$station"; wait "$station" 2>/dev/null
+	ok "killed -9 while charging"
+	crash_station
+fi
+if wait "$csms_pid"; then ok "after kill -9: ended with PowerLoss, nothing lost or sent twice"; else
+	not_ok "after kill -9: ended with PowerLoss, nothing lost or sent twice" "$(cat "$scratch/crash.err")"; fi
+kill -TERM "$station"; wait "$station"
+run "frames valid (crash)" 0 "$EVCTL" ocpp validate -q "$scratch/crash.frames" && ok "every frame valid (crash)"
+
 if [ $failed -ne 0 ]; then echo "--- station log"; grep -v "ocpp \(send\|recv\)" "$scratch/station.log" | grep -v "cannot queue meter" | head -n 40; cat "$scratch/tx.err"; fi
 finish
