@@ -95,6 +95,25 @@ static void send_unsent_statuses(struct station *st)
 	}
 }
 
+/* The connector's reservation is over (used, expired, cancelled): drop it
+ * from disk too. */
+static void forget_reservation(struct station *st, unsigned c)
+{
+	struct station_connector *sc = &st->conn[c];
+	if (sc->has_reservation) {
+		stationdb_resv_cancel(st->db, sc->reservation_id);
+		sc->has_reservation = 0;
+	}
+}
+
+/* The state machine ended the reservation itself (its idTag came). */
+static void reservation_maybe_used(struct station *st, unsigned c)
+{
+	int32_t id;
+	if (st->conn[c].has_reservation && !connector_reservation(&st->sm[c], &id))
+		forget_reservation(st, c);
+}
+
 /* ----------------------------------------------------- the durable queue */
 
 static void queue_retry(uv_timer_t *t)
@@ -260,6 +279,7 @@ static void start_tx(struct station *st, unsigned c, const char *id_tag)
 	sc->tx.start_ms = station_now_ms(st);
 	sc->tx.has_reservation = r.tx_reservation;
 	sc->tx.reservation_id = r.reservation_id;
+	reservation_maybe_used(st, c);
 	sc->tx.active = 1;
 	sc->authorized_tag[0] = '\0';
 	sc->preparing_since = 0;
@@ -360,6 +380,7 @@ void station_authorized(struct station *st, unsigned c, const char *id_tag, int 
 	}
 	if (apply(st, c, &ev, NULL))
 		return;
+	reservation_maybe_used(st, c);
 	snprintf(st->conn[c].authorized_tag, sizeof st->conn[c].authorized_tag, "%s", id_tag);
 	st->conn[c].preparing_since = mono(st);
 	maybe_start(st, c);
@@ -426,6 +447,61 @@ enum connector_answer station_change_availability(struct station *st, unsigned c
 	if (apply(st, c, &ev, &r))
 		return CONN_ANSWER_REJECTED;
 	return r.answer;
+}
+
+static void end_reservation(struct station *st, unsigned c, enum connector_event_type why)
+{
+	struct connector_event ev = { .type = why, .reservation_id = st->conn[c].reservation_id };
+
+	if (!st->conn[c].has_reservation)
+		return;
+	if (apply(st, c, &ev, NULL))
+		log_warn("%s: connector %u: reservation %d: %s refused", st->id, c,
+			 (int)ev.reservation_id, connector_event_name(why));
+	forget_reservation(st, c);
+}
+
+static enum connector_answer reserve(struct station *st, unsigned c, const struct stationdb_resv *r,
+				     int save)
+{
+	struct connector_event ev = { .type = CONN_EV_RESERVE, .id_tag = r->id_tag,
+		.parent_id_tag = r->parent_id_tag[0] ? r->parent_id_tag : NULL,
+		.reservation_id = r->id };
+	struct connector_result res;
+	struct station_connector *sc = &st->conn[c];
+
+	/* Same id again replaces the reservation (1.6 5.13). */
+	if (sc->has_reservation && sc->reservation_id == r->id)
+		end_reservation(st, c, CONN_EV_RESERVATION_CANCELLED);
+	if (apply(st, c, &ev, &res))
+		return CONN_ANSWER_REJECTED;
+	if (res.answer != CONN_ANSWER_ACCEPTED)
+		return res.answer;
+	if (save && stationdb_resv_put(st->db, r)) {
+		log_error("%s: cannot keep reservation %d: %s", st->id, r->id, stationdb_errmsg(st->db));
+		event(st, c, CONN_EV_RESERVATION_CANCELLED);
+		return CONN_ANSWER_REJECTED;
+	}
+	sc->has_reservation = 1;
+	sc->reservation_id = r->id;
+	sc->reservation_expiry_ms = r->expiry_ms;
+	return CONN_ANSWER_ACCEPTED;
+}
+
+enum connector_answer station_reserve(struct station *st, unsigned c, const struct stationdb_resv *r)
+{
+	return reserve(st, c, r, 1);
+}
+
+int station_cancel_reservation(struct station *st, int32_t id)
+{
+	for (unsigned c = 1; c <= (unsigned)st->cfg.connectors; c++) {
+		if (st->conn[c].has_reservation && st->conn[c].reservation_id == id) {
+			end_reservation(st, c, CONN_EV_RESERVATION_CANCELLED);
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 void station_apply_limits(struct station *st)
@@ -532,6 +608,8 @@ static void tick(uv_timer_t *t)
 
 	for (unsigned c = 1; c <= (unsigned)st->cfg.connectors; c++) {
 		struct station_connector *sc = &st->conn[c];
+		if (sc->has_reservation && sc->reservation_expiry_ms <= station_now_ms(st))
+			end_reservation(st, c, CONN_EV_RESERVATION_EXPIRED);
 		if (sc->preparing_since && !sc->tx.active && timeout > 0 &&
 		    mono(st) - sc->preparing_since >= timeout * 1000) {
 			sc->preparing_since = 0;
@@ -624,8 +702,6 @@ int charging_init(struct station *st, char *err, size_t errlen)
 		return snprintf(err, errlen, "%s: 1 to %d connectors", st->id, STATION_MAX_CONNECTORS), -1;
 	for (unsigned c = 0; c <= (unsigned)n; c++)
 		connector_init(&st->sm[c], c, 0);
-	if (stationdb_new(st->cfg.db, st->id, &st->db))
-		return snprintf(err, errlen, "%s: cannot open its state", st->id), -1;
 	for (int c = 0; c < n; c++) {
 		int64_t wh = 0, t;
 		/* The meter register goes on where it was: it is monotonic. */
@@ -643,6 +719,16 @@ int charging_init(struct station *st, char *err, size_t errlen)
 	st->hal = hal_sim_hal(st->sim);
 	hal_attach(st->hal, &hal_events, st);
 	recover(st);
+	{
+		struct stationdb_resv *resv = NULL;
+		size_t nr = 0;
+		if (stationdb_resv_list(st->db, &resv, &nr) == 0)
+			for (size_t i = 0; i < nr; i++)
+				if (resv[i].connector >= 1 && resv[i].connector <= n &&
+				    reserve(st, (unsigned)resv[i].connector, &resv[i], 0) != CONN_ANSWER_ACCEPTED)
+					stationdb_resv_cancel(st->db, resv[i].id);
+		free(resv);
+	}
 	uv_timer_start(st->tick_timer, tick, 1000, 1000);
 	return 0;
 }
@@ -661,8 +747,6 @@ void charging_fini(struct station *st)
 			uv_close((uv_handle_t *)timers[i], timer_closed);
 	if (st->sim)
 		hal_sim_free(st->sim);
-	if (st->db)
-		stationdb_free(st->db);
 }
 
 void charging_reconnected(struct station *st)

@@ -24,10 +24,13 @@ static struct config16 *keys_of(struct station *st)
 	return ((struct s16 *)st->proto)->keys;
 }
 
-/* The central system changed a key: act on it. */
+/* The central system changed a key: keep it, and act on it. */
 static void key_changed(void *ctx, const char *key, const char *value)
 {
 	struct station *st = ctx;
+
+	if (stationdb_config_set(st->db, key, value))
+		log_error("%s: cannot save %s: %s", st->id, key, stationdb_errmsg(st->db));
 	if (strcmp(key, "HeartbeatInterval") == 0)
 		station_set_heartbeat_interval(st, (unsigned)strtoul(value, NULL, 10));
 	else if (strcmp(key, "MeterValueSampleInterval") == 0)
@@ -35,6 +38,78 @@ static void key_changed(void *ctx, const char *key, const char *value)
 }
 
 static const struct config16_ops key_ops = { NULL, key_changed };
+
+/* Keys the central system set before a restart. */
+static int restore_key(void *arg, const char *key, const char *value)
+{
+	struct station *st = arg;
+	char why[160];
+
+	if (config16_set_local(((struct s16 *)st->proto)->keys, key, value, why, sizeof why))
+		log_warn("%s: ignoring saved %s=%s: %s", st->id, key, value, why);
+	return 0;
+}
+
+/* Charging profiles installed before a restart (TxProfiles died with
+ * their transactions and are not kept). */
+static int restore_profile(void *arg, int id, int connector, const char *text)
+{
+	struct station *st = arg;
+	struct sc_profile *p;
+	json_t *j = json_loads(text, 0, NULL);
+	char why[SC_WHY_MAX];
+
+	if (!j || sc_profile_from_json(j, &p, why) ||
+	    sc_profiles_install(((struct s16 *)st->proto)->profiles, (unsigned)connector, p, why))
+		log_warn("%s: dropping saved charging profile %d", st->id, id);
+	json_decref(j);
+	return 0;
+}
+
+static int save_profile(void *arg, unsigned connector, const struct sc_profile *p)
+{
+	struct station *st = arg;
+	json_t *j;
+	char *text;
+	int rc;
+
+	if (p->purpose == SC_TX)
+		return 0;
+	j = sc_profile_to_json(p);
+	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	rc = text ? stationdb_profile_put(st->db, p->id, (int)connector, text) : -ENOMEM;
+	free(text);
+	json_decref(j);
+	return rc;
+}
+
+static int collect_id(void *arg, int id, int connector, const char *text)
+{
+	json_array_append_new(arg, json_integer(id));
+	(void)connector;
+	(void)text;
+	return 0;
+}
+
+/* Writes the installed profiles over the saved ones, in one commit. */
+static void save_profiles(struct station *st)
+{
+	json_t *ids = json_array(), *v;
+	size_t i;
+	int rc = stationdb_begin(st->db);
+
+	if (!rc)
+		rc = stationdb_profile_each(st->db, -1, collect_id, ids);
+	json_array_foreach(ids, i, v)
+		if (!rc)
+			rc = stationdb_profile_delete(st->db, (int)json_integer_value(v));
+	if (!rc)
+		rc = sc_profiles_foreach(((struct s16 *)st->proto)->profiles, save_profile, st);
+	rc = rc ? (stationdb_rollback(st->db), rc) : stationdb_commit(st->db);
+	if (rc)
+		log_error("%s: cannot save charging profiles: %s", st->id, stationdb_errmsg(st->db));
+	json_decref(ids);
+}
 
 static int init(struct station *st, char *err, size_t errlen)
 {
@@ -48,8 +123,8 @@ static int init(struct station *st, char *err, size_t errlen)
 
 	st->proto = s;
 	/* Advertise only the feature profiles this station implements. */
-	s->keys = config16_new(CONFIG16_CORE | CONFIG16_REMOTE_TRIGGER | CONFIG16_SMART_CHARGING,
-			       &key_ops, st);
+	s->keys = config16_new(CONFIG16_CORE | CONFIG16_REMOTE_TRIGGER | CONFIG16_SMART_CHARGING |
+			       CONFIG16_LOCAL_AUTH_LIST | CONFIG16_RESERVATION, &key_ops, st);
 	if (!s->keys)
 		return snprintf(err, errlen, "out of memory"), -1;
 	snprintf(n, sizeof n, "%d", st->cfg.connectors);
@@ -65,6 +140,8 @@ static int init(struct station *st, char *err, size_t errlen)
 	s->profiles = sc_profiles_new((unsigned)st->cfg.connectors, &sc);
 	if (!s->profiles)
 		return snprintf(err, errlen, "out of memory"), -1;
+	stationdb_config_each(st->db, restore_key, st);
+	stationdb_profile_each(st->db, -1, restore_profile, st);
 	return 0;
 }
 
@@ -248,6 +325,7 @@ static void set_charging_profile(struct station *st, const char *id, json_t *p)
 		reply_status(st, id, "Rejected");
 		return;
 	}
+	save_profiles(st);   /* on disk before it is acknowledged */
 	reply_status(st, id, "Accepted");
 	station_apply_limits(st);
 }
@@ -260,7 +338,9 @@ static void clear_charging_profile(struct station *st, const char *id, json_t *p
 		reply_status(st, id, "Unknown");
 		return;
 	}
-	reply_status(st, id, sc_profiles_clear(profiles_of(st), &f) ? "Accepted" : "Unknown");
+	size_t cleared = sc_profiles_clear(profiles_of(st), &f);
+	save_profiles(st);
+	reply_status(st, id, cleared ? "Accepted" : "Unknown");
 	station_apply_limits(st);
 }
 
@@ -314,27 +394,91 @@ struct pending_auth {
 	char id_tag[CONNECTOR_ID_TAG_MAX + 1];
 };
 
+static int key_bool(struct station *st, const char *key)
+{
+	int v = 0;
+	config16_get_bool(keys_of(st), key, &v);
+	return v;
+}
+
+/* idTagInfo (JSON text) says Accepted and has not expired. */
+static int info_accepts(struct station *st, const char *info_text)
+{
+	json_t *info = json_loads(info_text, 0, NULL);
+	const char *status = json_string_value(json_object_get(info, "status"));
+	const char *expiry = json_string_value(json_object_get(info, "expiryDate"));
+	struct ev_timestamp ts;
+	int ok = status && strcmp(status, "Accepted") == 0 &&
+		 !(expiry && rfc3339_parse(expiry, &ts) == 0 && ts.unix_ms <= station_now_ms(st));
+
+	json_decref(info);
+	return ok;
+}
+
+/* What the station itself knows of id_tag: 1 accepted, 0 refused, -1
+ * unknown. The local list first, then the cache (1.6 3.5). */
+static int known_locally(struct station *st, const char *id_tag)
+{
+	char *info = NULL;
+	int64_t expiry = 0;
+	int verdict = -1;
+
+	if (key_bool(st, "LocalAuthListEnabled") && stationdb_local_list_get(st->db, id_tag, &info) == 0)
+		verdict = info_accepts(st, info);
+	else if (key_bool(st, "AuthorizationCacheEnabled") &&
+		 stationdb_auth_cache_get(st->db, id_tag, &info, &expiry) == 0)
+		verdict = info_accepts(st, info);
+	free(info);
+	return verdict;
+}
+
+static void remember(struct station *st, const char *id_tag, json_t *info)
+{
+	struct ev_timestamp ts = { 0 };
+	const char *expiry = json_string_value(json_object_get(info, "expiryDate"));
+	char *text;
+
+	if (!key_bool(st, "AuthorizationCacheEnabled") || !info)
+		return;
+	if (expiry)
+		rfc3339_parse(expiry, &ts);
+	text = json_dumps(info, JSON_COMPACT);
+	if (text && stationdb_auth_cache_put(st->db, id_tag, text, ts.unix_ms))
+		log_warn("%s: cannot cache %s: %s", st->id, id_tag, stationdb_errmsg(st->db));
+	free(text);
+}
+
 static void authorize_answered(void *arg, const struct ocpp_result *r)
 {
 	struct pending_auth *a = arg;
-	const char *status = r->status == OCPP_RESULT_OK
-		? json_string_value(json_object_get(json_object_get(r->payload, "idTagInfo"), "status"))
-		: NULL;
+	json_t *info = r->status == OCPP_RESULT_OK ? json_object_get(r->payload, "idTagInfo") : NULL;
+	const char *status = json_string_value(json_object_get(info, "status"));
 
-	if (r->status != OCPP_RESULT_CLOSED && !a->st->closing)
+	if (r->status != OCPP_RESULT_CLOSED && !a->st->closing) {
+		remember(a->st, a->id_tag, info);
 		station_authorized(a->st, a->connector, a->id_tag, status && strcmp(status, "Accepted") == 0);
+	}
 	free(a);
 }
 
 static void authorize(struct station *st, unsigned connector, const char *id_tag)
 {
+	int online = station_is_connected(st) && st->registration == STATION_ACCEPTED;
+	int local = known_locally(st, id_tag);
 	struct pending_auth *a;
-	int ok = 0;
 
-	if (!station_is_connected(st) || st->registration != STATION_ACCEPTED) {
-		/* Offline and no local list yet: AllowOfflineTxForUnknownId decides. */
-		config16_get_bool(keys_of(st), "AllowOfflineTxForUnknownId", &ok);
-		station_authorized(st, connector, id_tag, ok);
+	if (!online) {
+		/* Offline: what the station knows (LocalAuthorizeOffline), else
+		 * AllowOfflineTxForUnknownId decides. */
+		if (local >= 0 && key_bool(st, "LocalAuthorizeOffline"))
+			station_authorized(st, connector, id_tag, local);
+		else
+			station_authorized(st, connector, id_tag,
+					   local < 0 && key_bool(st, "AllowOfflineTxForUnknownId"));
+		return;
+	}
+	if (local == 1 && key_bool(st, "LocalPreAuthorize")) {
+		station_authorized(st, connector, id_tag, 1);
 		return;
 	}
 	a = calloc(1, sizeof *a);
@@ -345,6 +489,101 @@ static void authorize(struct station *st, unsigned connector, const char *id_tag
 	snprintf(a->id_tag, sizeof a->id_tag, "%s", id_tag);
 	if (station_call(st, "Authorize", json_pack("{s:s}", "idTag", id_tag), authorize_answered, a))
 		free(a);
+}
+
+/* ------------------------------------------------ local authorization list */
+
+static void get_local_list_version(struct station *st, const char *id, json_t *p)
+{
+	int version = -1;
+
+	if (key_bool(st, "LocalAuthListEnabled") && stationdb_local_list_version(st->db, &version))
+		version = 0;
+	station_reply(st, id, json_pack("{s:i}", "listVersion", version));
+	(void)p;
+}
+
+static void send_local_list(struct station *st, const char *id, json_t *p)
+{
+	json_t *list = json_object_get(p, "localAuthorizationList"), *e;
+	int version = (int)json_integer_value(json_object_get(p, "listVersion")), current = 0;
+	int full = strcmp(json_string_value(json_object_get(p, "updateType")), "Full") == 0;
+	long max_send = 0, max_total = 0;
+	struct stationdb_auth_entry *entries;
+	char **texts;
+	size_t n = json_array_size(list), i, count = 0;
+	int rc = 0;
+
+	if (!key_bool(st, "LocalAuthListEnabled")) {
+		reply_status(st, id, "NotSupported");
+		return;
+	}
+	config16_get_int(keys_of(st), "SendLocalListMaxLength", &max_send);
+	config16_get_int(keys_of(st), "LocalAuthListMaxLength", &max_total);
+	stationdb_local_list_version(st->db, &current);
+	if (!full && version <= current) {
+		reply_status(st, id, "VersionMismatch");
+		return;
+	}
+	if ((long)n > max_send) {
+		reply_status(st, id, "Failed");
+		return;
+	}
+	entries = calloc(n ? n : 1, sizeof *entries);
+	texts = calloc(n ? n : 1, sizeof *texts);
+	json_array_foreach(list, i, e) {
+		json_t *info = json_object_get(e, "idTagInfo");
+		entries[i].id_tag = json_string_value(json_object_get(e, "idTag"));
+		/* In a differential update an entry without idTagInfo is removed. */
+		entries[i].info = info ? (texts[i] = json_dumps(info, JSON_COMPACT)) : NULL;
+	}
+	rc = stationdb_local_list_update(st->db, version, full, entries, n);
+	if (!rc && stationdb_local_list_count(st->db, &count) == 0 && (long)count > max_total)
+		rc = -ENOSPC;   /* (already written; the list is bounded by the next Full update) */
+	reply_status(st, id, rc ? "Failed" : "Accepted");
+	for (i = 0; i < n; i++)
+		free(texts[i]);
+	free(texts);
+	free(entries);
+}
+
+static void clear_cache(struct station *st, const char *id, json_t *p)
+{
+	reply_status(st, id, stationdb_auth_cache_clear(st->db) ? "Rejected" : "Accepted");
+	(void)p;
+}
+
+/* ------------------------------------------------------------ reservations */
+
+static void reserve_now(struct station *st, const char *id, json_t *p)
+{
+	struct stationdb_resv r = { 0 };
+	struct ev_timestamp expiry;
+	json_int_t c = json_integer_value(json_object_get(p, "connectorId"));
+	const char *parent = json_string_value(json_object_get(p, "parentIdTag"));
+	enum connector_answer a;
+
+	r.id = (int)json_integer_value(json_object_get(p, "reservationId"));
+	r.connector = (int)c;
+	snprintf(r.id_tag, sizeof r.id_tag, "%s", json_string_value(json_object_get(p, "idTag")));
+	snprintf(r.parent_id_tag, sizeof r.parent_id_tag, "%s", parent ? parent : "");
+	rfc3339_parse(json_string_value(json_object_get(p, "expiryDate")), &expiry);
+	r.expiry_ms = expiry.unix_ms;
+	/* Connector 0 would need ReserveConnectorZeroSupported (false here). */
+	if (c < 1 || c > st->cfg.connectors || r.expiry_ms <= station_now_ms(st)) {
+		reply_status(st, id, "Rejected");
+		return;
+	}
+	a = station_reserve(st, (unsigned)c, &r);
+	reply_status(st, id, a == CONN_ANSWER_ACCEPTED ? "Accepted" : a == CONN_ANSWER_OCCUPIED ? "Occupied" :
+			     a == CONN_ANSWER_FAULTED ? "Faulted" : a == CONN_ANSWER_UNAVAILABLE ? "Unavailable" :
+			     "Rejected");
+}
+
+static void cancel_reservation(struct station *st, const char *id, json_t *p)
+{
+	int rid = (int)json_integer_value(json_object_get(p, "reservationId"));
+	reply_status(st, id, station_cancel_reservation(st, rid) ? "Rejected" : "Accepted");
 }
 
 static json_t *sampled(int decimals, double v, const char *measurand, const char *unit,
@@ -507,14 +746,19 @@ static void on_call(struct station *st, const char *id, const struct ocpp_action
 		const char *action;
 		void (*fn)(struct station *st, const char *id, json_t *p);
 	} handlers[] = {
+		{ "CancelReservation", cancel_reservation },
 		{ "ChangeAvailability", change_availability },
 		{ "ChangeConfiguration", change_configuration },
+		{ "ClearCache", clear_cache },
 		{ "ClearChargingProfile", clear_charging_profile },
 		{ "GetCompositeSchedule", get_composite_schedule },
 		{ "GetConfiguration", get_configuration },
+		{ "GetLocalListVersion", get_local_list_version },
 		{ "RemoteStartTransaction", remote_start },
 		{ "RemoteStopTransaction", remote_stop },
+		{ "ReserveNow", reserve_now },
 		{ "Reset", reset },
+		{ "SendLocalList", send_local_list },
 		{ "SetChargingProfile", set_charging_profile },
 		{ "TriggerMessage", trigger_message },
 		{ "UnlockConnector", unlock_connector },

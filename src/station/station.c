@@ -261,6 +261,12 @@ struct station *station_new(uv_loop_t *loop, struct ws_net *net,
 		station_free(st);
 		return NULL;
 	}
+	/* The station's own state first: the adapter restores from it. */
+	if (!cfg->db || stationdb_new(cfg->db, st->id, &st->db)) {
+		snprintf(err, errlen, "%s: cannot open its state", st->id);
+		station_free(st);
+		return NULL;
+	}
 	if (st->adapter->init(st, err, errlen) || charging_init(st, err, errlen)) {
 		station_free(st);
 		return NULL;
@@ -294,6 +300,8 @@ void station_free(struct station *st)
 	close_timer(st->boot_timer);
 	if (st->proto)
 		st->adapter->fini(st);
+	if (st->db)
+		stationdb_free(st->db);
 	for (size_t i = 0; i < sizeof st->strings / sizeof *st->strings; i++)
 		free(st->strings[i]);
 	free(st);

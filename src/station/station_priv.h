@@ -53,6 +53,9 @@ struct station_connector {
 	int plugged;
 	char authorized_tag[CONNECTOR_ID_TAG_MAX + 1];  /* waiting for plug-in */
 	int64_t preparing_since;                        /* mono ms; 0: not waiting */
+	int has_reservation;
+	int32_t reservation_id;
+	int64_t reservation_expiry_ms;                  /* wall clock */
 };
 
 /* What a protocol version provides to the core. */
@@ -136,6 +139,11 @@ void station_stop_all(struct station *st, enum station_stop_reason reason);
 /* UnlockConnector: stops a transaction there and unlocks; 0 or -errno. */
 int station_unlock(struct station *st, unsigned connector);
 enum connector_answer station_change_availability(struct station *st, unsigned connector, int operative);
+/* ReserveNow on a connector; the reservation is kept on disk. */
+enum connector_answer station_reserve(struct station *st, unsigned connector,
+				      const struct stationdb_resv *r);
+/* CancelReservation; -ENOENT if there is no such reservation. */
+int station_cancel_reservation(struct station *st, int32_t reservation_id);
 /* Applies the smart-charging limit to every connector now. */
 void station_apply_limits(struct station *st);
 

@@ -60,5 +60,25 @@ if wait "$csms_pid"; then ok "after kill -9: ended with PowerLoss, nothing lost 
 kill -TERM "$station"; wait "$station"
 run "frames valid (crash)" 0 "$EVCTL" ocpp validate -q "$scratch/crash.frames" && ok "every frame valid (crash)"
 
+# --- Local list, cache, reservations; what the central system set survives a restart.
+STATION_RESTART_FILE=$scratch/restart-now EVSTATIOND_CTL=$scratch/auth.sock
+export STATION_RESTART_FILE EVSTATIOND_CTL
+start_csms auth "$node_tests/scenarios/station16-auth-resv.js" || { not_ok "central system starts" "no READY"; finish; exit 1; }
+auth_station() {
+	"$EVSTATIOND" --url "ws://127.0.0.1:$csms_port/ocpp" --id CP-AUTH --log-level debug \
+		--state-dir "$scratch/state-auth" --ctl-socket "$EVSTATIOND_CTL" >>"$scratch/station-auth.log" 2>&1 &
+	station=$!
+	pids="$pids $station"
+}
+auth_station
+if wait_for "$STATION_RESTART_FILE" now 40; then
+	kill -TERM "$station"; wait "$station"
+	auth_station
+fi
+if wait "$csms_pid"; then ok "local list, cache, reservations, state kept across a restart"; else
+	not_ok "local list, cache, reservations, state kept across a restart" "$(cat "$scratch/auth.err")"; fi
+kill -TERM "$station"; wait "$station"
+run "frames valid (auth)" 0 "$EVCTL" ocpp validate -q "$scratch/auth.frames" && ok "every frame valid (auth)"
+
 if [ $failed -ne 0 ]; then echo "--- station log"; grep -v "ocpp \(send\|recv\)" "$scratch/station.log" | grep -v "cannot queue meter" | head -n 40; cat "$scratch/tx.err"; fi
 finish
