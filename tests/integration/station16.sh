@@ -6,7 +6,7 @@
 
 start_csms core "$node_tests/scenarios/station16-core.js" || { not_ok "central system starts" "no READY"; finish; exit 1; }
 "$EVSTATIOND" --url "ws://127.0.0.1:$csms_port/ocpp" --id CP001 --log-level debug \
-	>"$scratch/station.log" 2>&1 &
+	--state-dir "$scratch/state" >"$scratch/station.log" 2>&1 &
 station=$!
 pids="$pids $station"
 if wait "$csms_pid"; then ok "core scenario"; else not_ok "core scenario" "$(cat "$scratch/core.err")"; fi
@@ -19,13 +19,24 @@ n=$(wc -l <"$scratch/core.frames")
 # Configuration keys and smart charging.
 start_csms config "$node_tests/scenarios/station16-config-sc.js" || { not_ok "central system starts" "no READY"; finish; exit 1; }
 "$EVSTATIOND" --url "ws://127.0.0.1:$csms_port/ocpp" --id CP002 --log-level debug \
-	>"$scratch/station2.log" 2>&1 &
+	--state-dir "$scratch/state2" >"$scratch/station2.log" 2>&1 &
 station=$!
 pids="$pids $station"
 if wait "$csms_pid"; then ok "configuration and smart-charging scenario"; else
 	not_ok "configuration and smart-charging scenario" "$(cat "$scratch/config.err")"; fi
 kill -TERM "$station"; wait "$station"
 run "frames valid (config)" 0 "$EVCTL" ocpp validate -q "$scratch/config.frames" && ok "every frame valid (config)"
+
+# A central system that sends garbage.
+start_csms bad "$node_tests/scenarios/station16-bad-input.js" || { not_ok "central system starts" "no READY"; finish; exit 1; }
+"$EVSTATIOND" --url "ws://127.0.0.1:$csms_port/ocpp" --id CP-BAD --log-level info \
+	--state-dir "$scratch/state-bad" >"$scratch/station-bad.log" 2>&1 &
+station=$!
+pids="$pids $station"
+if wait "$csms_pid"; then ok "bad input: right CALLERRORs, hang-up on oversize, reconnect, flood"; else
+	not_ok "bad input: right CALLERRORs, hang-up on oversize, reconnect, flood" "$(cat "$scratch/bad.err")"; fi
+kill -TERM "$station"
+wait "$station" && ok "evstationd survived the garbage" || not_ok "evstationd survived the garbage" "status $?"
 
 # A bad setting is refused before anything starts.
 run "bad url" 3 "$EVSTATIOND" --url "http://x/ocpp" && contains "bad url says why" "$err" "scheme must be ws or wss"

@@ -16,6 +16,6 @@ module.exports = async (peer, t) => {
 	const s = await peer.expect('StatusNotification');
 	t.equal(s.connectorId, 1);
 	let err;
-	try { await peer.call('GetLocalListVersion', {}); } catch (e) { err = e; }
+	try { await peer.call('InstallCertificate', { certificateType: 'CentralSystemRootCertificate', certificate: 'PEM' }); } catch (e) { err = e; }
 	t.equal(err && err.code, 'NotSupported');
 };
