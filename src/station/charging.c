@@ -356,6 +356,12 @@ static void stop_tx(struct station *st, unsigned c, enum station_stop_reason rea
 	charging_pump(st);
 }
 
+int charging_queue_empty(struct station *st)
+{
+	size_t n = 0;
+	return !st->queue_busy && stationdb_queue_count(st->db, &n) == 0 && n == 0;
+}
+
 void station_stop_all(struct station *st, enum station_stop_reason reason)
 {
 	for (unsigned c = 1; c <= (unsigned)st->cfg.connectors; c++)

@@ -76,6 +76,9 @@ struct daemon {
 	struct station **stations;
 	long n_stations;
 	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_timer_t grace;           /* delivering the last messages before exit */
+	int stopping;
+	uint64_t grace_started;
 	const char *config_path;
 };
 
@@ -208,16 +211,43 @@ static void shutdown_all(struct daemon *d)
 		station_free(d->stations[i]);
 	d->n_stations = 0;
 	ws_net_close(d->net);
+	uv_close((uv_handle_t *)&d->grace, NULL);
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
 }
 
+#define GRACE_MS 5000   /* for the last StopTransactions to go out */
+
+static void grace_check(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	int done = 1;
+
+	for (long i = 0; i < d->n_stations; i++)
+		done &= station_shutdown(d->stations[i]);
+	if (done || uv_now(d->loop) - d->grace_started >= GRACE_MS) {
+		if (!done)
+			log_warn("evstationd: undelivered messages stay queued for the next start");
+		shutdown_all(d);
+	}
+}
+
+/* The first SIGTERM/SIGINT ends transactions and waits (briefly) for their
+ * StopTransaction to be delivered; a second one exits at once. */
 static void on_stop_signal(uv_signal_t *h, int signum)
 {
 	struct daemon *d = h->data;
+
+	if (d->stopping++) {
+		log_info("evstationd: %s again: exiting now", strsignal(signum));
+		uv_timer_stop(&d->grace);
+		shutdown_all(d);
+		return;
+	}
 	log_info("evstationd: %s: shutting down", strsignal(signum));
-	shutdown_all(d);
+	d->grace_started = uv_now(d->loop);
+	uv_timer_start(&d->grace, grace_check, 0, 100);
 }
 
 static void on_hup(uv_signal_t *h, int signum)
@@ -388,7 +418,8 @@ int main(int argc, char **argv)
 	uv_signal_init(&loop, &d.sig_term);
 	uv_signal_init(&loop, &d.sig_int);
 	uv_signal_init(&loop, &d.sig_hup);
-	d.sig_term.data = d.sig_int.data = d.sig_hup.data = &d;
+	uv_timer_init(&loop, &d.grace);
+	d.sig_term.data = d.sig_int.data = d.sig_hup.data = d.grace.data = &d;
 	d.stations = calloc((size_t)s.count, sizeof *d.stations);
 	if (!d.net || !d.stations) {
 		log_error("evstationd: cannot start the network layer");

@@ -307,6 +307,13 @@ void station_free(struct station *st)
 	free(st);
 }
 
+int station_shutdown(struct station *st)
+{
+	station_stop_all(st, STOP_REBOOT);
+	return !station_is_connected(st) || st->registration != STATION_ACCEPTED ||
+	       charging_queue_empty(st);
+}
+
 const char *station_id(const struct station *st) { return st->id; }
 struct hal_sim *station_sim(struct station *st) { return st->sim; }
 

@@ -41,6 +41,11 @@ struct station *station_new(uv_loop_t *loop, struct ws_net *net,
 			    const struct station_config *cfg, char *err, size_t errlen);
 /* Closes the connection and frees the station. */
 void station_free(struct station *st);
+/* The daemon is stopping: running transactions end (reason Reboot, the
+ * closest OCPP 1.6 has to "the station's software was stopped"). Returns
+ * 1 once their messages are delivered or cannot be now (offline); what is
+ * left is delivered at the next start. */
+int station_shutdown(struct station *st);
 
 const char *station_id(const struct station *st);
 /* The simulated hardware, for the control socket. */

@@ -144,6 +144,8 @@ enum connector_answer station_reserve(struct station *st, unsigned connector,
 				      const struct stationdb_resv *r);
 /* CancelReservation; -ENOENT if there is no such reservation. */
 int station_cancel_reservation(struct station *st, int32_t reservation_id);
+/* 1 when nothing waits in the transaction-message queue. */
+int charging_queue_empty(struct station *st);
 /* Applies the smart-charging limit to every connector now. */
 void station_apply_limits(struct station *st);
 

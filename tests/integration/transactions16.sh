@@ -80,5 +80,18 @@ if wait "$csms_pid"; then ok "local list, cache, reservations, state kept across
 kill -TERM "$station"; wait "$station"
 run "frames valid (auth)" 0 "$EVCTL" ocpp validate -q "$scratch/auth.frames" && ok "every frame valid (auth)"
 
+# --- SIGTERM while charging.
+STATION_TERM_FILE=$scratch/term-now EVSTATIOND_CTL=$scratch/term.sock
+export STATION_TERM_FILE EVSTATIOND_CTL
+start_csms term "$node_tests/scenarios/station16-sigterm.js" || { not_ok "central system starts" "no READY"; finish; exit 1; }
+"$EVSTATIOND" --url "ws://127.0.0.1:$csms_port/ocpp" --id CP-TERM --log-level debug \
+	--state-dir "$scratch/state-term" --ctl-socket "$EVSTATIOND_CTL" >"$scratch/station-term.log" 2>&1 &
+station=$!
+pids="$pids $station"
+wait_for "$STATION_TERM_FILE" now 30 && kill -TERM "$station"
+if wait "$csms_pid"; then ok "SIGTERM while charging: StopTransaction (Reboot) delivered"; else
+	not_ok "SIGTERM while charging: StopTransaction (Reboot) delivered" "$(cat "$scratch/term.err")"; fi
+wait "$station" && ok "evstationd exits 0 after SIGTERM" || not_ok "evstationd exits 0 after SIGTERM" "status $?"
+
 if [ $failed -ne 0 ]; then echo "--- station log"; grep -v "ocpp \(send\|recv\)" "$scratch/station.log" | grep -v "cannot queue meter" | head -n 40; cat "$scratch/tx.err"; fi
 finish
