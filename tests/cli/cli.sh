@@ -82,6 +82,8 @@ run "evstationd --version" 0 "$EVSTATIOND" --version && contains "evstationd --v
 run "evstationd --help" 0 "$EVSTATIOND" --help && contains "evstationd --help" "$out" "usage: evstationd"
 run "evstationd bad option" 2 "$EVSTATIOND" --frob && contains "evstationd bad option" "$err" "unknown option '--frob'"
 run "evstationd --check-config" 0 "$EVSTATIOND" --check-config && contains "evstationd --check-config" "$out" "settings are valid"
+run "example config is valid" 0 "$EVSTATIOND" -c "$top_srcdir/examples/evstationd.conf" --state-dir "$scratch/st" --check-config &&
+	ok "examples/evstationd.conf is valid"
 run "evstationd --help lists settings" 0 "$EVSTATIOND" --help && contains "evstationd --help lists settings" "$out" "--connectors VALUE"
 
 finish
