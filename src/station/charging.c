@@ -128,7 +128,7 @@ void charging_pump(struct station *st)
 {
 	struct stationdb_msg m;
 	json_t *payload;
-	int attempts;
+	int attempts, rc;
 
 	if (st->closing || st->queue_busy || !online(st))
 		return;
@@ -143,7 +143,8 @@ void charging_pump(struct station *st)
 		return;
 	}
 	st->queue_busy = 1;
-	if (station_call(st, m.action, payload, queue_answered, st) == -EINVAL) {
+	rc = station_call(st, m.action, payload, queue_answered, st);
+	if (rc == -EINVAL) {
 		/* Our own message breaks the schema (e.g. a StopTransaction whose
 		 * start the central system never acknowledged): it can never be
 		 * delivered, so it must not block the ones behind it. */
@@ -151,6 +152,10 @@ void charging_pump(struct station *st)
 		stationdb_queue_remove(st->db, m.seq);
 		st->queue_busy = 0;
 		uv_timer_start(st->queue_timer, queue_retry, 0, 0);
+	} else if (rc) {
+		/* Not sent (no memory, the RPC queue full): try again shortly. */
+		st->queue_busy = 0;
+		uv_timer_start(st->queue_timer, queue_retry, 1000, 0);
 	}
 	stationdb_msg_clear(&m);
 }
