@@ -191,6 +191,7 @@ static void start_acknowledged(struct station *st, const struct stationdb_msg *m
 		return;                                   /* already over */
 	sc->tx.has_id = 1;
 	sc->tx.id = id;
+	st->adapter->tx_event(st, c, TX_ID_KNOWN, &sc->tx);
 	log_info("%s: connector %u: transaction %" PRId64 " started", st->id, c, id);
 	if (!accepted && st->adapter->setting(st, SET_STOP_ON_INVALID_ID))
 		stop_tx(st, c, STOP_DEAUTHORIZED, 0);
@@ -262,6 +263,13 @@ static int read_meter(struct station *st, unsigned c, struct hal_meter *m)
 	return rc;
 }
 
+int station_read_meter(struct station *st, unsigned c, struct hal_meter *m)
+{
+	if (c < 1 || c > (unsigned)st->cfg.connectors)
+		return -ENOENT;
+	return read_meter(st, c, m);
+}
+
 static void start_tx(struct station *st, unsigned c, const char *id_tag)
 {
 	struct station_connector *sc = &st->conn[c];
@@ -309,6 +317,7 @@ static void start_tx(struct station *st, unsigned c, const char *id_tag)
 	}
 	log_info("%s: connector %u: charging for %s from %" PRId64 " Wh", st->id, c, sc->tx.id_tag,
 		 sc->tx.meter_start_wh);
+	st->adapter->tx_event(st, c, TX_BEGUN, &sc->tx);
 	hal_set_lock(st->hal, (int)c, 1);
 	station_apply_limits(st);
 	hal_set_contactor(st->hal, (int)c, 1, mono(st));
@@ -356,6 +365,7 @@ static void stop_tx(struct station *st, unsigned c, enum station_stop_reason rea
 	log_info("%s: connector %u: stopped at %.0f Wh (%.0f Wh charged)", st->id, c, m.energy_wh,
 		 m.energy_wh - (double)sc->tx.meter_start_wh);
 	sc->tx.active = 0;
+	st->adapter->tx_event(st, c, TX_ENDED, &sc->tx);
 	hal_set_lock(st->hal, (int)c, 0);
 	apply(st, c, &ev, NULL);
 	charging_pump(st);
@@ -425,7 +435,7 @@ int station_remote_start(struct station *st, unsigned c, const char *id_tag)
 		return -EPERM;
 	}
 	station_authorized(st, c, id_tag, 1);
-	return 0;
+	return (int)c;
 }
 
 int station_remote_stop(struct station *st, int64_t id)

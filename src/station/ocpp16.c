@@ -17,6 +17,8 @@
 struct s16 {
 	struct config16 *keys;
 	struct sc_profiles *profiles;   /* installed charging profiles */
+	/* the TxProfile of a RemoteStartTransaction, until its transaction begins */
+	struct sc_profile *remote_profile[STATION_MAX_CONNECTORS + 1];
 };
 
 static struct config16 *keys_of(struct station *st)
@@ -150,6 +152,8 @@ static void fini(struct station *st)
 	struct s16 *s = st->proto;
 	config16_free(s->keys);
 	sc_profiles_free(s->profiles);
+	for (size_t i = 0; i <= STATION_MAX_CONNECTORS; i++)
+		sc_profile_free(s->remote_profile[i]);
 	free(s);
 	st->proto = NULL;
 }
@@ -246,6 +250,23 @@ static void status_now(struct station *st, unsigned c)
 
 /* ------------------------------------------------------------- CALLs in */
 
+static json_t *meter_value(struct station *st, const struct hal_meter *m, const char *context);
+
+/* MeterValues on request: not queued (it reports now, or not at all). */
+static void triggered_meter_values(struct station *st, unsigned c)
+{
+	struct hal_meter m;
+	json_t *p;
+
+	if (station_read_meter(st, c, &m))
+		return;
+	p = json_pack("{s:i, s:o}", "connectorId", (int)c, "meterValue", meter_value(st, &m, "Trigger"));
+	if (p && st->conn[c].tx.active && st->conn[c].tx.has_id)
+		json_object_set_new(p, "transactionId", json_integer(st->conn[c].tx.id));
+	if (p)
+		station_call(st, "MeterValues", p, NULL, NULL);
+}
+
 static void trigger_message(struct station *st, const char *id, json_t *p)
 {
 	const char *what = json_string_value(json_object_get(p, "requestedMessage"));
@@ -257,7 +278,7 @@ static void trigger_message(struct station *st, const char *id, json_t *p)
 		return;
 	}
 	if (strcmp(what, "BootNotification") != 0 && strcmp(what, "Heartbeat") != 0 &&
-	    strcmp(what, "StatusNotification") != 0) {
+	    strcmp(what, "StatusNotification") != 0 && strcmp(what, "MeterValues") != 0) {
 		station_reply(st, id, json_pack("{s:s}", "status", "NotImplemented"));
 		return;
 	}
@@ -267,6 +288,9 @@ static void trigger_message(struct station *st, const char *id, json_t *p)
 		boot(st);
 	} else if (strcmp(what, "Heartbeat") == 0) {
 		heartbeat(st);
+	} else if (strcmp(what, "MeterValues") == 0) {
+		for (int i = c < 1 ? 1 : c; i <= (c < 1 ? st->cfg.connectors : c); i++)
+			triggered_meter_values(st, (unsigned)i);
 	} else {
 		for (int i = c < 0 ? 0 : c; i <= (c < 0 ? st->cfg.connectors : c); i++)
 			status_now(st, (unsigned)i);
@@ -689,12 +713,56 @@ static void limit(struct station *st, unsigned connector, struct hal_limit *out)
 
 static void remote_start(struct station *st, const char *id, json_t *p)
 {
-	json_t *c = json_object_get(p, "connectorId");
+	struct s16 *s = st->proto;
+	json_t *c = json_object_get(p, "connectorId"), *profile_json = json_object_get(p, "chargingProfile");
 	const char *tag = json_string_value(json_object_get(p, "idTag"));
-	int rc = c && json_integer_value(c) < 1 ? -ENOENT
-		: station_remote_start(st, c ? (unsigned)json_integer_value(c) : 0, tag);
+	struct sc_profile *profile = NULL;
+	char why[SC_WHY_MAX];
+	int rc;
 
-	reply_status(st, id, rc ? "Rejected" : "Accepted");
+	/* A profile here must be a TxProfile (1.6 5.11); a bad one refuses the start. */
+	if (profile_json && (sc_profile_from_json(profile_json, &profile, why) ||
+			     sc_profile_check_remote_start(profile, why))) {
+		log_info("%s: RemoteStartTransaction rejected: %s", st->id, why);
+		sc_profile_free(profile);
+		reply_status(st, id, "Rejected");
+		return;
+	}
+	rc = c && json_integer_value(c) < 1 ? -ENOENT
+		: station_remote_start(st, c ? (unsigned)json_integer_value(c) : 0, tag);
+	if (rc > 0 && profile) {
+		sc_profile_free(s->remote_profile[rc]);
+		s->remote_profile[rc] = profile;   /* installed when the transaction begins */
+		profile = NULL;
+	}
+	sc_profile_free(profile);
+	reply_status(st, id, rc > 0 ? "Accepted" : "Rejected");
+}
+
+/* TxProfiles live and die with their transaction. */
+static void tx_event(struct station *st, unsigned c, enum station_tx_event what,
+		     const struct station_tx *tx)
+{
+	struct s16 *s = st->proto;
+	char why[SC_WHY_MAX];
+
+	switch (what) {
+	case TX_BEGUN:
+		sc_profiles_tx_begin(s->profiles, c, tx->start_ms);
+		if (s->remote_profile[c]) {
+			if (sc_profiles_install(s->profiles, c, s->remote_profile[c], why))
+				log_warn("%s: connector %u: the RemoteStartTransaction profile: %s", st->id, c, why);
+			s->remote_profile[c] = NULL;   /* stolen by install, or freed */
+		}
+		break;
+	case TX_ID_KNOWN:
+		sc_profiles_tx_set_id(s->profiles, c, (int32_t)tx->id);
+		break;
+	case TX_ENDED:
+		sc_profiles_tx_end(s->profiles, c);
+		break;
+	}
+	station_apply_limits(st);
 }
 
 static void remote_stop(struct station *st, const char *id, json_t *p)
@@ -792,4 +860,5 @@ const struct station_adapter station_adapter_16 = {
 	.tx_started = tx_started,
 	.setting = setting,
 	.limit = limit,
+	.tx_event = tx_event,
 };

@@ -22,6 +22,8 @@ enum station_stop_reason {
 	STOP_UNLOCK_COMMAND, STOP_EMERGENCY_STOP, STOP_OTHER,
 };
 
+enum station_tx_event { TX_BEGUN, TX_ID_KNOWN, TX_ENDED };
+
 /* What goes into the durable queue for a transaction. */
 enum station_tx_message { TXMSG_START, TXMSG_METER, TXMSG_STOP };
 
@@ -86,6 +88,9 @@ struct station_adapter {
 	long (*setting)(struct station *st, enum station_setting which);
 	/* The limit smart charging sets for a connector now. */
 	void (*limit)(struct station *st, unsigned connector, struct hal_limit *out);
+	/* A transaction began, got the central system's id, or ended. */
+	void (*tx_event)(struct station *st, unsigned connector, enum station_tx_event what,
+			 const struct station_tx *tx);
 };
 
 extern const struct station_adapter station_adapter_16;
@@ -130,7 +135,10 @@ void charging_set_sample_interval(struct station *st, unsigned seconds);
 void charging_reconnected(struct station *st);
 /* The adapter's answer to adapter->authorize. */
 void station_authorized(struct station *st, unsigned connector, const char *id_tag, int accepted);
-/* RemoteStartTransaction (connector 0: any free one); 0 or -errno. */
+/* Reads connector c's meter now (for TriggerMessage); 0 or -errno. */
+int station_read_meter(struct station *st, unsigned connector, struct hal_meter *m);
+/* RemoteStartTransaction (connector 0: any free one); the connector
+ * chosen, or -errno. */
 int station_remote_start(struct station *st, unsigned connector, const char *id_tag);
 /* RemoteStopTransaction; -ENOENT if no such transaction runs. */
 int station_remote_stop(struct station *st, int64_t transaction_id);

@@ -61,6 +61,41 @@ module.exports = async (peer, t) => {
 	await sleep(1500);
 	t.ok(!peer.frames.some((f) => f.action === 'StartTransaction' && f.message?.[3]?.idTag === 'STOLEN'), 'no transaction for an invalid card');
 
+	// A TxProfile in RemoteStartTransaction: 10 A is what the EV gets,
+	// 10 A x 230 V x 3 phases = 6900 W, as a triggered reading shows.
+	await ctl(sock, { cmd: 'unplug', connector: 1 });
+	t.equal((await peer.call('ChangeConfiguration', { key: 'MeterValuesSampledData',
+		value: 'Energy.Active.Import.Register,Power.Active.Import,Current.Import' })).status, 'Accepted');
+	const profile = { chargingProfileId: 9, stackLevel: 0, chargingProfilePurpose: 'TxProfile',
+		chargingProfileKind: 'Relative', chargingSchedule: { chargingRateUnit: 'A',
+			chargingSchedulePeriod: [{ startPeriod: 0, limit: 10 }] } };
+	t.equal((await peer.call('RemoteStartTransaction', { connectorId: 2, idTag: 'LIMITED', chargingProfile: profile })).status, 'Accepted');
+	const started3 = peer.expect('StartTransaction', { reply: { transactionId: 1003, idTagInfo: { status: 'Accepted' } } });
+	await ctl(sock, { cmd: 'plug', connector: 2, capacityKwh: 60, soc: 20 });
+	await started3;
+	// (The composite starts at the whole second before the transaction did,
+	// so look at the limit a moment in.)
+	const limitAt = (c, s) => c.chargingSchedule.chargingSchedulePeriod.filter((p) => p.startPeriod <= s).pop().limit;
+	const comp = await peer.call('GetCompositeSchedule', { connectorId: 2, duration: 60, chargingRateUnit: 'A' });
+	t.equal(limitAt(comp, 2), 10, 'the TxProfile is in force');
+	const triggered = peer.expect('MeterValues', { match: (p) => p.meterValue[0].sampledValue[0].context === 'Trigger' });
+	t.equal((await peer.call('TriggerMessage', { requestedMessage: 'MeterValues', connectorId: 2 })).status, 'Accepted');
+	const trig = await triggered;
+	const power = Number(trig.meterValue[0].sampledValue.find((v) => v.measurand === 'Power.Active.Import')?.value ?? NaN);
+	t.ok(Math.abs(power - 6900) <= 10, `the EV draws what the profile allows: ${power} W`);
+	t.equal(trig.transactionId, 1003);
+	const currents = trig.meterValue[0].sampledValue.filter((v) => v.measurand === 'Current.Import');
+	t.deepEqual(currents.map((v) => v.phase), ['L1', 'L2', 'L3'], 'current per phase');
+	t.ok(currents.every((v) => Math.abs(Number(v.value) - 10) <= 0.1), 'at 10 A each');
+	const bad = { ...profile, chargingProfilePurpose: 'TxDefaultProfile' };
+	t.equal((await peer.call('RemoteStartTransaction', { connectorId: 1, idTag: 'X', chargingProfile: bad })).status, 'Rejected',
+		'only a TxProfile may come with a remote start');
+	const stopped3 = peer.expect('StopTransaction');
+	await peer.call('RemoteStopTransaction', { transactionId: 1003 });
+	await stopped3;
+	const after = await peer.call('GetCompositeSchedule', { connectorId: 2, duration: 60, chargingRateUnit: 'A' });
+	t.ok(limitAt(after, 2) > 10, 'the TxProfile ended with its transaction');
+
 	// The connector went through the states the spec describes.
 	const statuses = peer.frames.filter((f) => f.action === 'StatusNotification' && f.message?.[0] === 2 && f.message[3].connectorId === 1)
 		.map((f) => f.message[3].status);
