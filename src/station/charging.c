@@ -467,6 +467,12 @@ enum connector_answer station_change_availability(struct station *st, unsigned c
 		return CONN_ANSWER_REJECTED;
 	if (apply(st, c, &ev, &r))
 		return CONN_ANSWER_REJECTED;
+	/* Kept on disk (scheduled or in effect) before it is answered. */
+	for (unsigned i = 0; i <= (unsigned)st->cfg.connectors; i++) {
+		char key[32];
+		snprintf(key, sizeof key, "inoperative.%u", i);
+		stationdb_state_set(st->db, key, connector_wants_inoperative(&st->sm[i]) ? "1" : "0");
+	}
 	return r.answer;
 }
 
@@ -656,6 +662,41 @@ static void meter_fired(uv_timer_t *t)
 	charging_pump(st);
 }
 
+/* Clock-aligned meter values: at every multiple of the interval after
+ * midnight UTC (1.6 3.16.2); within a transaction they are transaction
+ * data and go through the durable queue. */
+static void clock_fired(uv_timer_t *t)
+{
+	struct station *st = t->data;
+
+	for (unsigned c = 1; c <= (unsigned)st->cfg.connectors; c++) {
+		struct hal_meter m;
+		if (read_meter(st, c, &m))
+			continue;
+		if (st->conn[c].tx.active) {
+			if (enqueue(st, c, TXMSG_CLOCK, &m, STOP_OTHER))
+				log_error("%s: cannot queue meter values: %s", st->id, stationdb_errmsg(st->db));
+		} else if (online(st)) {
+			st->adapter->meter_now(st, c, &m, "Sample.Clock");
+		}
+	}
+	charging_pump(st);
+	charging_align_clock(st);
+}
+
+void charging_align_clock(struct station *st)
+{
+	long interval = st->adapter->setting(st, SET_CLOCK_ALIGNED_INTERVAL);
+	int64_t now = station_now_ms(st), period = (int64_t)interval * 1000, wait;
+
+	if (interval <= 0) {
+		uv_timer_stop(st->clock_timer);
+		return;
+	}
+	wait = period - now % period;
+	uv_timer_start(st->clock_timer, clock_fired, (uint64_t)(wait > 0 ? wait : period), 0);
+}
+
 void charging_set_sample_interval(struct station *st, unsigned seconds)
 {
 	if (seconds)
@@ -721,8 +762,14 @@ int charging_init(struct station *st, char *err, size_t errlen)
 
 	if (n < 1 || n > STATION_MAX_CONNECTORS)
 		return snprintf(err, errlen, "%s: 1 to %d connectors", st->id, STATION_MAX_CONNECTORS), -1;
-	for (unsigned c = 0; c <= (unsigned)n; c++)
-		connector_init(&st->sm[c], c, 0);
+	/* Availability survives a reboot (1.6 5.2). */
+	for (unsigned c = 0; c <= (unsigned)n; c++) {
+		char key[32], *v = NULL;
+		snprintf(key, sizeof key, "inoperative.%u", c);
+		stationdb_state_get(st->db, key, &v);
+		connector_init(&st->sm[c], c, v && strcmp(v, "1") == 0);
+		free(v);
+	}
 	for (int c = 0; c < n; c++) {
 		int64_t wh = 0, t;
 		/* The meter register goes on where it was: it is monotonic. */
@@ -735,7 +782,9 @@ int charging_init(struct station *st, char *err, size_t errlen)
 	st->hal_timer = timer(st);
 	st->queue_timer = timer(st);
 	st->tick_timer = timer(st);
-	if (!st->sim || !st->meter_timer || !st->hal_timer || !st->queue_timer || !st->tick_timer)
+	st->clock_timer = timer(st);
+	if (!st->sim || !st->meter_timer || !st->hal_timer || !st->queue_timer || !st->tick_timer ||
+	    !st->clock_timer)
 		return snprintf(err, errlen, "%s: out of memory", st->id), -1;
 	st->hal = hal_sim_hal(st->sim);
 	hal_attach(st->hal, &hal_events, st);
@@ -761,7 +810,8 @@ static void timer_closed(uv_handle_t *h)
 
 void charging_fini(struct station *st)
 {
-	uv_timer_t *timers[] = { st->meter_timer, st->hal_timer, st->queue_timer, st->tick_timer };
+	uv_timer_t *timers[] = { st->meter_timer, st->hal_timer, st->queue_timer, st->tick_timer,
+				 st->clock_timer };
 
 	for (size_t i = 0; i < sizeof timers / sizeof *timers; i++)
 		if (timers[i])

@@ -37,6 +37,8 @@ static void key_changed(void *ctx, const char *key, const char *value)
 		station_set_heartbeat_interval(st, (unsigned)strtoul(value, NULL, 10));
 	else if (strcmp(key, "MeterValueSampleInterval") == 0)
 		charging_set_sample_interval(st, (unsigned)strtoul(value, NULL, 10));
+	else if (strcmp(key, "ClockAlignedDataInterval") == 0)
+		charging_align_clock(st);
 }
 
 static const struct config16_ops key_ops = { NULL, key_changed };
@@ -252,6 +254,14 @@ static void status_now(struct station *st, unsigned c)
 
 static json_t *meter_value(struct station *st, const struct hal_meter *m, const char *context);
 
+/* Meter values outside a transaction: sent now, not queued. */
+static void meter_now(struct station *st, unsigned c, const struct hal_meter *m, const char *context)
+{
+	json_t *p = json_pack("{s:i, s:o}", "connectorId", (int)c, "meterValue", meter_value(st, m, context));
+	if (p)
+		station_call(st, "MeterValues", p, NULL, NULL);
+}
+
 /* MeterValues on request: not queued (it reports now, or not at all). */
 static void triggered_meter_values(struct station *st, unsigned c)
 {
@@ -403,6 +413,7 @@ static long setting(struct station *st, enum station_setting which)
 		[SET_TX_MESSAGE_RETRY_INTERVAL] = "TransactionMessageRetryInterval",
 		[SET_STOP_ON_INVALID_ID] = "StopTransactionOnInvalidId",
 		[SET_STOP_ON_EV_DISCONNECT] = "StopTransactionOnEVSideDisconnect",
+		[SET_CLOCK_ALIGNED_INTERVAL] = "ClockAlignedDataInterval",
 	};
 	long v = 0;
 	int b = 0;
@@ -630,18 +641,21 @@ static json_t *meter_value(struct station *st, const struct hal_meter *m, const 
 	static const char *const lines[] = { "L1", "L2", "L3" };
 	struct config16 *k = keys_of(st);
 	json_t *values = json_array();
+	/* Clock-aligned readings take their measurands from their own key. */
+	const char *key = strcmp(context, "Sample.Clock") == 0 ? "MeterValuesAlignedData"
+							       : "MeterValuesSampledData";
 
-	if ((m->have & HAL_METER_ENERGY) && config16_csl_contains(k, "MeterValuesSampledData", "Energy.Active.Import.Register") > 0)
+	if ((m->have & HAL_METER_ENERGY) && config16_csl_contains(k, key, "Energy.Active.Import.Register") > 0)
 		json_array_append_new(values, sampled(0, m->energy_wh, "Energy.Active.Import.Register", "Wh", NULL, context));
-	if ((m->have & HAL_METER_POWER) && config16_csl_contains(k, "MeterValuesSampledData", "Power.Active.Import") > 0)
+	if ((m->have & HAL_METER_POWER) && config16_csl_contains(k, key, "Power.Active.Import") > 0)
 		json_array_append_new(values, sampled(0, m->power_w, "Power.Active.Import", "W", NULL, context));
 	for (int i = 0; i < m->lines && i < 3; i++) {
-		if ((m->have & HAL_METER_CURRENT) && config16_csl_contains(k, "MeterValuesSampledData", "Current.Import") > 0)
+		if ((m->have & HAL_METER_CURRENT) && config16_csl_contains(k, key, "Current.Import") > 0)
 			json_array_append_new(values, sampled(1, m->current_a[i], "Current.Import", "A", lines[i], context));
-		if ((m->have & HAL_METER_VOLTAGE) && config16_csl_contains(k, "MeterValuesSampledData", "Voltage") > 0)
+		if ((m->have & HAL_METER_VOLTAGE) && config16_csl_contains(k, key, "Voltage") > 0)
 			json_array_append_new(values, sampled(1, m->voltage_v[i], "Voltage", "V", lines[i], context));
 	}
-	if ((m->have & HAL_METER_SOC) && config16_csl_contains(k, "MeterValuesSampledData", "SoC") > 0)
+	if ((m->have & HAL_METER_SOC) && config16_csl_contains(k, key, "SoC") > 0)
 		json_array_append_new(values, sampled(0, m->soc_pct, "SoC", "Percent", NULL, context));
 	if (json_array_size(values) == 0)   /* sampledValue needs at least one */
 		json_array_append_new(values, sampled(0, m->energy_wh, "Energy.Active.Import.Register", "Wh", NULL, context));
@@ -677,9 +691,10 @@ static json_t *tx_message(struct station *st, unsigned c, const struct station_t
 			json_object_set_new(p, "reservationId", json_integer(tx->reservation_id));
 		return p;
 	case TXMSG_METER:
+	case TXMSG_CLOCK:
 		*action = "MeterValues";
-		return json_pack("{s:i, s:o}", "connectorId", (int)c,
-				 "meterValue", meter_value(st, m, "Sample.Periodic"));
+		return json_pack("{s:i, s:o}", "connectorId", (int)c, "meterValue",
+				 meter_value(st, m, kind == TXMSG_CLOCK ? "Sample.Clock" : "Sample.Periodic"));
 	default:
 		*action = "StopTransaction";
 		p = json_pack("{s:I, s:o, s:s}", "meterStop", (json_int_t)m->energy_wh,
@@ -861,4 +876,5 @@ const struct station_adapter station_adapter_16 = {
 	.setting = setting,
 	.limit = limit,
 	.tx_event = tx_event,
+	.meter_now = meter_now,
 };

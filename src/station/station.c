@@ -110,6 +110,7 @@ void station_boot_answered(struct station *st, enum station_registration reg,
 		log_info("%s: accepted by the central system (heartbeat %us)", st->id, interval_s);
 		station_set_heartbeat_interval(st, interval_s ? interval_s : st->heartbeat_interval_s);
 		charging_set_sample_interval(st, (unsigned)st->adapter->setting(st, SET_METER_SAMPLE_INTERVAL));
+		charging_align_clock(st);
 		if (before != STATION_ACCEPTED)
 			charging_announce(st);
 		charging_pump(st);

@@ -25,7 +25,7 @@ enum station_stop_reason {
 enum station_tx_event { TX_BEGUN, TX_ID_KNOWN, TX_ENDED };
 
 /* What goes into the durable queue for a transaction. */
-enum station_tx_message { TXMSG_START, TXMSG_METER, TXMSG_STOP };
+enum station_tx_message { TXMSG_START, TXMSG_METER, TXMSG_STOP, TXMSG_CLOCK };
 
 /* Settings the core reads from the version's configuration. */
 enum station_setting {
@@ -35,6 +35,7 @@ enum station_setting {
 	SET_TX_MESSAGE_RETRY_INTERVAL,  /* s */
 	SET_STOP_ON_INVALID_ID,         /* bool */
 	SET_STOP_ON_EV_DISCONNECT,      /* bool */
+	SET_CLOCK_ALIGNED_INTERVAL,     /* s; 0: no clock-aligned meter values */
 };
 
 /* A transaction while it runs. */
@@ -86,6 +87,9 @@ struct station_adapter {
 	 * whether the idTag was accepted. */
 	int (*tx_started)(struct station *st, json_t *reply, int64_t *id, int *accepted);
 	long (*setting)(struct station *st, enum station_setting which);
+	/* Meter values outside a transaction (clock-aligned), sent directly. */
+	void (*meter_now)(struct station *st, unsigned connector, const struct hal_meter *m,
+			  const char *context);
 	/* The limit smart charging sets for a connector now. */
 	void (*limit)(struct station *st, unsigned connector, struct hal_limit *out);
 	/* A transaction began, got the central system's id, or ended. */
@@ -118,7 +122,7 @@ struct station {
 	struct hal *hal;
 	struct connector sm[STATION_MAX_CONNECTORS + 1];            /* [0]: the station */
 	struct station_connector conn[STATION_MAX_CONNECTORS + 1];
-	uv_timer_t *meter_timer, *hal_timer, *queue_timer, *tick_timer;
+	uv_timer_t *meter_timer, *hal_timer, *queue_timer, *tick_timer, *clock_timer;
 	int queue_busy;                /* a queued message is in flight */
 	unsigned tx_counter;
 };
@@ -131,6 +135,8 @@ void charging_announce(struct station *st);
 /* Something changed that the queue may now send. */
 void charging_pump(struct station *st);
 void charging_set_sample_interval(struct station *st, unsigned seconds);
+/* (Re)arms the clock-aligned meter values (ClockAlignedDataInterval). */
+void charging_align_clock(struct station *st);
 /* The connection is back (the station was accepted before). */
 void charging_reconnected(struct station *st);
 /* The adapter's answer to adapter->authorize. */

@@ -63,6 +63,9 @@ module.exports = async (peer, t) => {
 		chargingProfilePurpose: 'ChargePointMaxProfile', chargingProfileKind: 'Relative',
 		chargingSchedule: { chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 20 }] } } }), 'Accepted');
 	await ctl(sock, { cmd: 'unplug', connector: 2 }).catch(() => {});
+	// (Scheduled if connector 2 is still Preparing for CACHED-CARD: in use.)
+	t.ok(['Accepted', 'Scheduled'].includes(await status('ChangeAvailability', { connectorId: 2, type: 'Inoperative' })),
+		'Inoperative accepted or scheduled');
 	fs.writeFileSync(process.env.STATION_RESTART_FILE, 'now');
 	await peer.waitDisconnect({ timeout: 10000 });
 	await peer.connected();
@@ -72,4 +75,8 @@ module.exports = async (peer, t) => {
 	const comp = await peer.call('GetCompositeSchedule', { connectorId: 1, duration: 60, chargingRateUnit: 'A' });
 	t.equal(comp.chargingSchedule.chargingSchedulePeriod[0].limit, 20, 'a charging profile survives a restart');
 	t.equal((await peer.call('GetLocalListVersion', {})).listVersion, 2, 'the local list survives a restart');
+	const restartedAt = peer.frames.filter((f) => f.action === 'BootNotification').pop().time;
+	const c2 = peer.frames.filter((f) => f.time >= restartedAt && f.action === 'StatusNotification' &&
+		f.message?.[0] === 2 && f.message[3].connectorId === 2).map((f) => f.message[3].status);
+	t.equal(c2[0], 'Unavailable', 'Inoperative survives a restart');
 };

@@ -24,6 +24,15 @@ module.exports = async (peer, t) => {
 	t.equal(await change('HeartbeatInterval', '1'), 'Accepted');
 	await peer.expect('Heartbeat', { timeout: 3000 });   // the new interval is in force
 
+	// Clock-aligned meter values: on the 2-second marks, context Sample.Clock.
+	t.equal(await change('ClockAlignedDataInterval', '2'), 'Accepted');
+	const aligned = await peer.expect('MeterValues', { timeout: 5000 });
+	const sv = aligned.meterValue[0].sampledValue[0];
+	t.equal(sv.context, 'Sample.Clock');
+	t.equal(sv.measurand, 'Energy.Active.Import.Register', 'what MeterValuesAlignedData names');
+	t.ok(Date.parse(aligned.meterValue[0].timestamp) % 2000 < 500, `aligned to the clock (${aligned.meterValue[0].timestamp})`);
+	t.equal(await change('ClockAlignedDataInterval', '0'), 'Accepted');
+
 	// Smart charging: 32 A for the station, 16 A then 10 A on connector 1.
 	const now = Date.now();
 	const startSchedule = new Date(now - 60000).toISOString();
