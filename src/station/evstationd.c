@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "net/transfer.h"
 #include "net/wsclient.h"
 #include "station/ctl.h"
 #include "station/hal_sim.h"
@@ -28,6 +29,7 @@
 struct settings {
 	char *url, *id, *password, *ca_file, *cert_file, *key_file;
 	char *vendor, *model, *serial, *firmware_version, *state_dir, *ctl_socket;
+	char *firmware_hook, *transfer_ca_file;
 	long count, first, connectors, call_timeout;
 	int ocpp, log_level, syslog;
 };
@@ -57,6 +59,10 @@ static const struct cfg_option settings_table[] = {
 	S("serial", CFG_STRING, serial, NULL, 0, 0, NULL, "chargePointSerialNumber"),
 	S("firmware-version", CFG_STRING, firmware_version, NULL, 0, 0, NULL,
 	  "firmwareVersion (default: evstationd's version)"),
+	S("firmware-hook", CFG_STRING, firmware_hook, NULL, 0, 0, NULL,
+	  "command that installs a downloaded firmware image (given its path; prints the new version)"),
+	S("transfer-ca-file", CFG_STRING, transfer_ca_file, NULL, 0, 0, NULL,
+	  "CA certificate for https/ftps firmware downloads and diagnostics uploads"),
 	S("call-timeout", CFG_INT, call_timeout, "30", 1, 3600, NULL,
 	  "seconds to wait for the central system's answer"),
 	S("state-dir", CFG_STRING, state_dir, NULL, 0, 0, NULL,
@@ -71,6 +77,7 @@ static const struct cfg_option settings_table[] = {
 struct daemon {
 	uv_loop_t *loop;
 	struct ws_net *net;
+	struct transfer_mgr *transfers;
 	struct db *db;
 	struct ctl *ctl;
 	struct station **stations;
@@ -210,6 +217,8 @@ static void shutdown_all(struct daemon *d)
 	for (long i = 0; i < d->n_stations; i++)
 		station_free(d->stations[i]);
 	d->n_stations = 0;
+	transfer_mgr_free(d->transfers);   /* after the stations' firmware objects */
+	d->transfers = NULL;
 	ws_net_close(d->net);
 	uv_close((uv_handle_t *)&d->grace, NULL);
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
@@ -390,6 +399,7 @@ int main(int argc, char **argv)
 	struct settings s = { 0 };
 	struct daemon d = { 0 };
 	uv_loop_t loop;
+	char dir[4096] = "";
 	int check_only, rc;
 
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -429,7 +439,7 @@ int main(int argc, char **argv)
 		return EV_EXIT_SOFTWARE;
 	}
 	{
-		char dir[4096], path[4200], err[512];
+		char path[4200], err[512];
 		if (state_dir(&s, dir, sizeof dir)) {
 			log_error("evstationd: cannot make the state directory %s: %s", dir, strerror(errno));
 			rc = EV_EXIT_IO;
@@ -452,8 +462,13 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	{
+		struct transfer_config tc = { .ca_file = s.transfer_ca_file };
+		d.transfers = transfer_mgr_new(&loop, &tc);
+	}
 	for (long i = 0; rc == EV_EXIT_OK && i < s.count; i++) {
 		struct station_config sc = { 0 };
+		char work[4300];
 		char id[128], err[512];
 
 		make_id(&s, s.first + i, id, sizeof id);
@@ -471,6 +486,12 @@ int main(int argc, char **argv)
 		sc.connectors = (int)s.connectors;
 		sc.call_timeout_s = (unsigned)s.call_timeout;
 		sc.db = d.db;
+		sc.transfers = d.transfers;
+		sc.firmware_hook = s.firmware_hook;
+		/* A directory of its own for each station's files. */
+		snprintf(work, sizeof work, "%s/%s", dir, id);
+		if (mkdir(work, 0700) == 0 || errno == EEXIST)
+			sc.work_dir = work;
 		d.stations[i] = station_new(&loop, d.net, &sc, err, sizeof err);
 		if (!d.stations[i]) {
 			log_error("evstationd: %s", err);

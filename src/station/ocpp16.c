@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "net/transfer.h"
 #include "station/config16.h"
+#include "station/firmware.h"
 #include "station/smartcharging.h"
 #include "station/station_priv.h"
 #include "util/log.h"
@@ -19,6 +21,9 @@ struct s16 {
 	struct sc_profiles *profiles;   /* installed charging profiles */
 	/* the TxProfile of a RemoteStartTransaction, until its transaction begins */
 	struct sc_profile *remote_profile[STATION_MAX_CONNECTORS + 1];
+	struct firmware *fw;            /* UpdateFirmware, GetDiagnostics */
+	char firmware_version[51];      /* what BootNotification reports */
+	uv_timer_t *reboot_timer;       /* after a firmware installation */
 };
 
 static struct config16 *keys_of(struct station *st)
@@ -115,6 +120,126 @@ static void save_profiles(struct station *st)
 	json_decref(ids);
 }
 
+/* --------------------------------------------------------------- firmware */
+
+static void fw_status(void *ctx, enum firmware_status s)
+{
+	struct station *st = ctx;
+	/* 1.6 has no word for "waiting for retrieveDate": say nothing. */
+	if (s != FW_DOWNLOAD_SCHEDULED && s != FW_IDLE)
+		station_call(st, "FirmwareStatusNotification",
+			     json_pack("{s:s}", "status", firmware_status_name(s)), NULL, NULL);
+}
+
+static void diag_status(void *ctx, enum diag_status s)
+{
+	struct station *st = ctx;
+	if (s != DIAG_IDLE)
+		station_call(st, "DiagnosticsStatusNotification",
+			     json_pack("{s:s}", "status", diag_status_name(s)), NULL, NULL);
+}
+
+static void fw_save(void *ctx, const json_t *state)
+{
+	struct station *st = ctx;
+	char *text = json_dumps(state, JSON_COMPACT);
+	if (!text || stationdb_state_set(st->db, "firmware", text))
+		log_error("%s: cannot save the firmware state: %s", st->id, stationdb_errmsg(st->db));
+	free(text);
+}
+
+static void reboot_fired(uv_timer_t *t)
+{
+	station_restart(t->data);
+}
+
+static void fw_installed(void *ctx, const char *version)
+{
+	struct station *st = ctx;
+	struct s16 *s = st->proto;
+
+	if (version) {
+		snprintf(s->firmware_version, sizeof s->firmware_version, "%s", version);
+		stationdb_state_set(st->db, "firmware.version", version);
+	}
+	log_info("%s: firmware %s installed; restarting", st->id, version ? version : "(unknown)");
+	/* Restart once the Installed notification has gone out. */
+	uv_timer_start(s->reboot_timer, reboot_fired, 1000, 0);
+}
+
+static json_t *fw_diagnostics(void *ctx, int64_t start_ms, int64_t stop_ms)
+{
+	struct station *st = ctx;
+	json_t *state = json_object(), *conf = NULL;
+
+	station_state_json(st, state);
+	if (config16_get_configuration(keys_of(st), NULL, &conf) == 0)
+		json_object_set_new(state, "configuration", conf);
+	(void)start_ms;
+	(void)stop_ms;
+	return state;
+}
+
+/* Not while anyone is charging (1.6 5.19: the station decides when). */
+static int fw_can_install(void *ctx)
+{
+	struct station *st = ctx;
+	for (unsigned c = 1; c <= (unsigned)st->cfg.connectors; c++)
+		if (st->conn[c].tx.active)
+			return 0;
+	return 1;
+}
+
+static int64_t fw_now(void *ctx)
+{
+	return station_now_ms(ctx);
+}
+
+static const struct firmware_ops fw_ops = {
+	fw_status, diag_status, fw_save, fw_installed, fw_diagnostics, fw_can_install, fw_now,
+};
+
+static int init_firmware(struct station *st, struct s16 *s, char *err, size_t errlen)
+{
+	struct firmware_config fc = { 0 };
+	char *saved = NULL, *version = NULL;
+
+	if (stationdb_state_get(st->db, "firmware.version", &version) == 0 && version)
+		snprintf(s->firmware_version, sizeof s->firmware_version, "%s", version);
+	else
+		snprintf(s->firmware_version, sizeof s->firmware_version, "%s",
+			 st->cfg.firmware_version ? st->cfg.firmware_version : PACKAGE_VERSION);
+	free(version);
+	s->reboot_timer = malloc(sizeof *s->reboot_timer);
+	if (!s->reboot_timer)
+		return snprintf(err, errlen, "out of memory"), -1;
+	uv_timer_init(st->loop, s->reboot_timer);
+	s->reboot_timer->data = st;
+	if (!st->cfg.transfers || !st->cfg.work_dir)
+		return 0;   /* no firmware management without somewhere to put files */
+	fc.station_id = st->id;
+	fc.work_dir = st->cfg.work_dir;
+	fc.install_hook = st->cfg.firmware_hook;
+	fc.version = s->firmware_version;
+	s->fw = firmware_new(st->loop, st->cfg.transfers, &fc, &fw_ops, st);
+	if (!s->fw)
+		return snprintf(err, errlen, "%s: cannot set up firmware management in %s", st->id,
+				st->cfg.work_dir), -1;
+	if (stationdb_state_get(st->db, "firmware", &saved) == 0 && saved) {
+		json_t *state = json_loads(saved, 0, NULL);
+		if (state && firmware_restore(s->fw, state))
+			log_warn("%s: ignoring the saved firmware state", st->id);
+		json_decref(state);
+	}
+	free(saved);
+	return 0;
+}
+
+static void reboot_timer_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
 static int init(struct station *st, char *err, size_t errlen)
 {
 	struct s16 *s = calloc(1, sizeof *s);
@@ -128,7 +253,8 @@ static int init(struct station *st, char *err, size_t errlen)
 	st->proto = s;
 	/* Advertise only the feature profiles this station implements. */
 	s->keys = config16_new(CONFIG16_CORE | CONFIG16_REMOTE_TRIGGER | CONFIG16_SMART_CHARGING |
-			       CONFIG16_LOCAL_AUTH_LIST | CONFIG16_RESERVATION, &key_ops, st);
+			       CONFIG16_LOCAL_AUTH_LIST | CONFIG16_RESERVATION |
+			       (st->cfg.transfers ? CONFIG16_FIRMWARE_MANAGEMENT : 0), &key_ops, st);
 	if (!s->keys)
 		return snprintf(err, errlen, "out of memory"), -1;
 	snprintf(n, sizeof n, "%d", st->cfg.connectors);
@@ -146,7 +272,7 @@ static int init(struct station *st, char *err, size_t errlen)
 		return snprintf(err, errlen, "out of memory"), -1;
 	stationdb_config_each(st->db, restore_key, st);
 	stationdb_profile_each(st->db, -1, restore_profile, st);
-	return 0;
+	return init_firmware(st, s, err, errlen);
 }
 
 static void fini(struct station *st)
@@ -156,6 +282,9 @@ static void fini(struct station *st)
 	sc_profiles_free(s->profiles);
 	for (size_t i = 0; i <= STATION_MAX_CONNECTORS; i++)
 		sc_profile_free(s->remote_profile[i]);
+	firmware_free(s->fw);
+	if (s->reboot_timer)
+		uv_close((uv_handle_t *)s->reboot_timer, reboot_timer_closed);
 	free(s);
 	st->proto = NULL;
 }
@@ -203,8 +332,7 @@ static void boot(struct station *st)
 		return;
 	if (st->cfg.serial)
 		json_object_set_new(p, "chargePointSerialNumber", json_string(st->cfg.serial));
-	json_object_set_new(p, "firmwareVersion",
-			    json_string(st->cfg.firmware_version ? st->cfg.firmware_version : PACKAGE_VERSION));
+	json_object_set_new(p, "firmwareVersion", json_string(((struct s16 *)st->proto)->firmware_version));
 	station_call(st, "BootNotification", p, boot_answered, st);
 }
 
@@ -288,7 +416,9 @@ static void trigger_message(struct station *st, const char *id, json_t *p)
 		return;
 	}
 	if (strcmp(what, "BootNotification") != 0 && strcmp(what, "Heartbeat") != 0 &&
-	    strcmp(what, "StatusNotification") != 0 && strcmp(what, "MeterValues") != 0) {
+	    strcmp(what, "StatusNotification") != 0 && strcmp(what, "MeterValues") != 0 &&
+	    strcmp(what, "FirmwareStatusNotification") != 0 &&
+	    strcmp(what, "DiagnosticsStatusNotification") != 0) {
 		station_reply(st, id, json_pack("{s:s}", "status", "NotImplemented"));
 		return;
 	}
@@ -298,6 +428,16 @@ static void trigger_message(struct station *st, const char *id, json_t *p)
 		boot(st);
 	} else if (strcmp(what, "Heartbeat") == 0) {
 		heartbeat(st);
+	} else if (strcmp(what, "FirmwareStatusNotification") == 0) {
+		struct firmware *fw = ((struct s16 *)st->proto)->fw;
+		enum firmware_status f = fw ? firmware_status(fw) : FW_IDLE;
+		/* Idle when nothing is going on (or only waiting for the date). */
+		station_call(st, "FirmwareStatusNotification", json_pack("{s:s}", "status",
+			     f == FW_DOWNLOAD_SCHEDULED ? "Idle" : firmware_status_name(f)), NULL, NULL);
+	} else if (strcmp(what, "DiagnosticsStatusNotification") == 0) {
+		struct firmware *fw = ((struct s16 *)st->proto)->fw;
+		station_call(st, "DiagnosticsStatusNotification", json_pack("{s:s}", "status",
+			     diag_status_name(fw ? firmware_diag_status(fw) : DIAG_IDLE)), NULL, NULL);
 	} else if (strcmp(what, "MeterValues") == 0) {
 		for (int i = c < 1 ? 1 : c; i <= (c < 1 ? st->cfg.connectors : c); i++)
 			triggered_meter_values(st, (unsigned)i);
@@ -822,6 +962,54 @@ static void reset(struct station *st, const char *id, json_t *p)
 	station_restart(st);
 }
 
+static int64_t ms_or(json_t *p, const char *key, int64_t absent)
+{
+	struct ev_timestamp ts;
+	const char *s = json_string_value(json_object_get(p, key));
+	return s && rfc3339_parse(s, &ts) == 0 ? ts.unix_ms : absent;
+}
+
+static int int_or(json_t *p, const char *key, int absent)
+{
+	json_t *v = json_object_get(p, key);
+	return v ? (int)json_integer_value(v) : absent;
+}
+
+static void update_firmware(struct station *st, const char *id, json_t *p)
+{
+	struct s16 *s = st->proto;
+	struct firmware_request r = {
+		.location = json_string_value(json_object_get(p, "location")),
+		.retrieve_ms = ms_or(p, "retrieveDate", station_now_ms(st)),
+		.retries = int_or(p, "retries", -1), .retry_interval_s = int_or(p, "retryInterval", -1),
+	};
+	int rc = s->fw ? firmware_update(s->fw, &r) : -ENOTSUP;
+
+	/* UpdateFirmware.conf has nothing to say; the notifications tell. */
+	if (rc)
+		log_error("%s: UpdateFirmware: %s", st->id, strerror(-rc));
+	station_reply(st, id, json_object());
+}
+
+static void get_diagnostics(struct station *st, const char *id, json_t *p)
+{
+	struct s16 *s = st->proto;
+	struct diag_request r = {
+		.location = json_string_value(json_object_get(p, "location")),
+		.retries = int_or(p, "retries", -1), .retry_interval_s = int_or(p, "retryInterval", -1),
+		.start_ms = ms_or(p, "startTime", INT64_MIN), .stop_ms = ms_or(p, "stopTime", INT64_MAX),
+	};
+	char name[256];
+	int rc = s->fw ? firmware_get_diagnostics(s->fw, &r, name, sizeof name) : -ENOTSUP;
+
+	if (rc) {
+		log_info("%s: GetDiagnostics: %s", st->id, strerror(-rc));
+		station_reply(st, id, json_object());
+		return;
+	}
+	station_reply(st, id, json_pack("{s:s}", "fileName", name));
+}
+
 static void on_call(struct station *st, const char *id, const struct ocpp_action *a,
 		    json_t *payload)
 {
@@ -836,6 +1024,7 @@ static void on_call(struct station *st, const char *id, const struct ocpp_action
 		{ "ClearChargingProfile", clear_charging_profile },
 		{ "GetCompositeSchedule", get_composite_schedule },
 		{ "GetConfiguration", get_configuration },
+		{ "GetDiagnostics", get_diagnostics },
 		{ "GetLocalListVersion", get_local_list_version },
 		{ "RemoteStartTransaction", remote_start },
 		{ "RemoteStopTransaction", remote_stop },
@@ -845,6 +1034,7 @@ static void on_call(struct station *st, const char *id, const struct ocpp_action
 		{ "SetChargingProfile", set_charging_profile },
 		{ "TriggerMessage", trigger_message },
 		{ "UnlockConnector", unlock_connector },
+		{ "UpdateFirmware", update_firmware },
 	};
 
 	for (size_t i = 0; i < sizeof handlers / sizeof *handlers; i++) {

@@ -216,7 +216,8 @@ static int keep_strings(struct station *st, const struct station_config *cfg)
 {
 	const char **fields[] = { &st->cfg.id, &st->cfg.url, &st->cfg.password, &st->cfg.ca_file,
 				  &st->cfg.cert_file, &st->cfg.key_file, &st->cfg.vendor,
-				  &st->cfg.model, &st->cfg.serial, &st->cfg.firmware_version };
+				  &st->cfg.model, &st->cfg.serial, &st->cfg.firmware_version,
+				  &st->cfg.work_dir, &st->cfg.firmware_hook };
 
 	st->cfg = *cfg;
 	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {

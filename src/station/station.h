@@ -15,6 +15,7 @@
 
 struct db;
 struct hal_sim;
+struct transfer_mgr;
 
 struct station;
 
@@ -27,6 +28,9 @@ struct station_config {
 	const char *vendor, *model, *serial, *firmware_version;
 	int connectors;             /* 1.. */
 	struct db *db;              /* the state database, shared by the process's stations */
+	struct transfer_mgr *transfers;  /* downloads and uploads, shared */
+	const char *work_dir;       /* this station's own files (firmware) */
+	const char *firmware_hook;  /* installs a downloaded firmware image */
 	unsigned call_timeout_s;    /* how long to wait for an answer */
 };
 

@@ -102,7 +102,7 @@ extern const struct station_adapter station_adapter_16;
 struct station {
 	char *id;
 	struct station_config cfg;     /* strings point into `strings` below */
-	char *strings[10];
+	char *strings[12];
 	uv_loop_t *loop;
 	struct ws_client *ws;
 	struct ocpp_rpc *rpc;

@@ -93,5 +93,23 @@ if wait "$csms_pid"; then ok "SIGTERM while charging: StopTransaction (Reboot) d
 	not_ok "SIGTERM while charging: StopTransaction (Reboot) delivered" "$(cat "$scratch/term.err")"; fi
 wait "$station" && ok "evstationd exits 0 after SIGTERM" || not_ok "evstationd exits 0 after SIGTERM" "status $?"
 
+# --- Firmware management: download, install hook, reboot, diagnostics.
+cat >"$scratch/install-firmware" <<'HOOK'
+#!/bin/sh
+# Test install hook: keeps the image, prints the new version.
+cp "$1" "$1.installed" && echo 2.0.0-test
+HOOK
+chmod +x "$scratch/install-firmware"
+start_csms fw "$node_tests/scenarios/station16-firmware.js" || { not_ok "central system starts" "no READY"; finish; exit 1; }
+"$EVSTATIOND" --url "ws://127.0.0.1:$csms_port/ocpp" --id CP-FW --log-level debug \
+	--state-dir "$scratch/state-fw" --firmware-hook "$scratch/install-firmware" \
+	>"$scratch/station-fw.log" 2>&1 &
+station=$!
+pids="$pids $station"
+if wait "$csms_pid"; then ok "firmware update, reboot, diagnostics"; else
+	not_ok "firmware update, reboot, diagnostics" "$(cat "$scratch/fw.err")"; fi
+kill -TERM "$station"; wait "$station"
+run "frames valid (firmware)" 0 "$EVCTL" ocpp validate -q "$scratch/fw.frames" && ok "every frame valid (firmware)"
+
 if [ $failed -ne 0 ]; then echo "--- station log"; grep -v "ocpp \(send\|recv\)" "$scratch/station.log" | grep -v "cannot queue meter" | head -n 40; cat "$scratch/tx.err"; fi
 finish

@@ -6,7 +6,8 @@ const ctl = require('../ctl');
 const sock = process.env.EVSTATIOND_CTL;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const inAnHour = () => new Date(Date.now() + 3600e3).toISOString();
-const boot = { reply: { status: 'Accepted', currentTime: new Date().toISOString(), interval: 300 } };
+// (A function: currentTime is the time of each answer; the station syncs its clock to it.)
+const boot = { reply: () => ({ status: 'Accepted', currentTime: new Date().toISOString(), interval: 300 }) };
 
 module.exports = async (peer, t) => {
 	await peer.connected();
