@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "station/hal_exec.h"
 #include "station/station_priv.h"
 #include "util/log.h"
 #include "util/rfc3339.h"
@@ -606,7 +607,29 @@ static void hal_fault(void *ctx, int connector, const char *code, const char *in
 	apply(st, (unsigned)connector, &ev, NULL);
 }
 
-static const struct hal_events hal_events = { hal_ev_state, hal_token, hal_fault, NULL, NULL };
+/* A hardware request that finished later (external commands). */
+static void hal_done(void *ctx, int connector, enum hal_request req, int rc)
+{
+	struct station *st = ctx;
+	static const char *const what[] = { "lock", "contactor", "limit", "display" };
+
+	if (rc)
+		log_warn("%s: connector %d: %s command failed: %s", st->id, connector,
+			 what[req], strerror(-rc));
+}
+
+static void hal_meter_event(void *ctx, int connector, int err, const char *info)
+{
+	struct station *st = ctx;
+	if (err)
+		log_warn("%s: connector %d: meter failing: %s", st->id, connector, info ? info : strerror(-err));
+	else
+		log_info("%s: connector %d: meter back", st->id, connector);
+}
+
+static const struct hal_events hal_events = {
+	hal_ev_state, hal_token, hal_fault, hal_meter_event, hal_done,
+};
 
 /* The simulation's own deadlines (an EV getting full). */
 static void hal_timer_fired(uv_timer_t *t);
@@ -777,16 +800,24 @@ int charging_init(struct station *st, char *err, size_t errlen)
 		cc[c] = (struct hal_sim_connector_config){ .type = HAL_CONN_AC_TYPE2, .phases = 3,
 			.max_current_a = 32, .voltage_v = 230, .meter_start_wh = (double)wh };
 	}
-	st->sim = hal_sim_new(cc, n);
+	if (st->cfg.hal_exec) {
+		struct hal_exec *x = hal_exec_new(st->loop, st->cfg.hal_exec, err, errlen);
+		if (!x)
+			return -1;
+		st->hal = hal_exec_hal(x);
+	} else {
+		st->sim = hal_sim_new(cc, n);
+		if (st->sim)
+			st->hal = hal_sim_hal(st->sim);
+	}
 	st->meter_timer = timer(st);
 	st->hal_timer = timer(st);
 	st->queue_timer = timer(st);
 	st->tick_timer = timer(st);
 	st->clock_timer = timer(st);
-	if (!st->sim || !st->meter_timer || !st->hal_timer || !st->queue_timer || !st->tick_timer ||
+	if (!st->hal || !st->meter_timer || !st->hal_timer || !st->queue_timer || !st->tick_timer ||
 	    !st->clock_timer)
 		return snprintf(err, errlen, "%s: out of memory", st->id), -1;
-	st->hal = hal_sim_hal(st->sim);
 	hal_attach(st->hal, &hal_events, st);
 	recover(st);
 	{
@@ -818,6 +849,8 @@ void charging_fini(struct station *st)
 			uv_close((uv_handle_t *)timers[i], timer_closed);
 	if (st->sim)
 		hal_sim_free(st->sim);
+	else if (st->hal)
+		hal_free(st->hal);
 }
 
 void charging_reconnected(struct station *st)

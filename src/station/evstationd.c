@@ -18,6 +18,7 @@
 #include "net/transfer.h"
 #include "net/wsclient.h"
 #include "station/ctl.h"
+#include "station/hal_exec.h"
 #include "station/hal_sim.h"
 #include "station/station.h"
 #include "station/stationdb.h"
@@ -30,12 +31,18 @@ struct settings {
 	char *url, *id, *password, *ca_file, *cert_file, *key_file;
 	char *vendor, *model, *serial, *firmware_version, *state_dir, *ctl_socket;
 	char *firmware_hook, *transfer_ca_file;
+	char *lock_cmd, *contactor_cmd, *limit_cmd, *meter_cmd, *display_cmd, *events_cmd;
+	long command_timeout_ms, meter_interval_ms, connector_phases, connector_max_current,
+	     connector_max_power;
+	int hal, connector_type;
 	long count, first, connectors, call_timeout;
 	int ocpp, log_level, syslog;
 };
 
 static const char *const versions[] = { "1.6", "2.0.1", NULL };
 static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
+static const char *const hals[] = { "sim", "exec", NULL };
+static const char *const connector_types[] = { "Type1", "Type2", "CCS", NULL };
 
 #define S(name, type, field, def, min, max, choices, help) \
 	{ name, type, offsetof(struct settings, field), def, min, max, choices, help }
@@ -63,6 +70,26 @@ static const struct cfg_option settings_table[] = {
 	  "command that installs a downloaded firmware image (given its path; prints the new version)"),
 	S("transfer-ca-file", CFG_STRING, transfer_ca_file, NULL, 0, 0, NULL,
 	  "CA certificate for https/ftps firmware downloads and diagnostics uploads"),
+	S("hal", CFG_ENUM, hal, "sim", 0, 0, hals,
+	  "the hardware: sim (simulated EV and charger) or exec (external commands)"),
+	S("lock-cmd", CFG_STRING, lock_cmd, NULL, 0, 0, NULL, "exec: locks or unlocks a cable (%c %s)"),
+	S("contactor-cmd", CFG_STRING, contactor_cmd, NULL, 0, 0, NULL, "exec: closes or opens a contactor (%c %s)"),
+	S("limit-cmd", CFG_STRING, limit_cmd, NULL, 0, 0, NULL, "exec: sets the offered limit (%c %v %u %p)"),
+	S("meter-cmd", CFG_STRING, meter_cmd, NULL, 0, 0, NULL, "exec: prints a meter reading (%c)"),
+	S("display-cmd", CFG_STRING, display_cmd, NULL, 0, 0, NULL, "exec: shows a text (%c %t)"),
+	S("events-cmd", CFG_STRING, events_cmd, NULL, 0, 0, NULL,
+	  "exec: runs for good, printing plug, token and fault events"),
+	S("command-timeout-ms", CFG_INT, command_timeout_ms, "10000", 100, 3600000, NULL,
+	  "exec: how long a command may run"),
+	S("meter-interval-ms", CFG_INT, meter_interval_ms, "1000", 100, 3600000, NULL,
+	  "exec: how often meter-cmd is run"),
+	S("connector-type", CFG_ENUM, connector_type, "Type2", 0, 0, connector_types,
+	  "exec: every connector's type: Type1, Type2 or CCS"),
+	S("connector-phases", CFG_INT, connector_phases, "3", 1, 3, NULL, "exec: phases of every connector"),
+	S("connector-max-current", CFG_INT, connector_max_current, "32", 1, 1000, NULL,
+	  "exec: each connector's maximum current (A)"),
+	S("connector-max-power", CFG_INT, connector_max_power, "0", 0, 1000000, NULL,
+	  "exec: each connector's maximum power (W); 0: current x 230 V x phases"),
 	S("call-timeout", CFG_INT, call_timeout, "30", 1, 3600, NULL,
 	  "seconds to wait for the central system's answer"),
 	S("state-dir", CFG_STRING, state_dir, NULL, 0, 0, NULL,
@@ -178,6 +205,10 @@ static int load_settings(struct settings *s, int argc, char **argv, const char *
 			fprintf(stderr, "evstationd: %s\n", err);
 			return EV_EXIT_USAGE;
 		}
+	}
+	if (s->hal == 1 && s->count > 1) {
+		fprintf(stderr, "evstationd: hal = exec drives one station's hardware: count must be 1\n");
+		return EV_EXIT_CONFIG;
 	}
 	if (s->count > 1 && !strchr(s->id, '%')) {
 		fprintf(stderr, "evstationd: with count %ld, id must be a pattern such as SIM%%04ld\n", s->count);
@@ -363,6 +394,9 @@ static int ctl_request(void *ctx, json_t *req, json_t *reply, char *err, size_t 
 	if (strcmp(cmd, "state") == 0) {
 		station_state_json(st, reply);
 		return 0;
+	} else if (!sim) {
+		snprintf(err, errlen, "%s: the hardware is real (hal = exec), not simulated", cmd);
+		return -1;
 	} else if (strcmp(cmd, "plug") == 0) {
 		struct hal_sim_ev ev = {
 			.capacity_kwh = num(req, "capacityKwh", 60), .soc_pct = num(req, "soc", 20),
@@ -466,6 +500,19 @@ int main(int argc, char **argv)
 		struct transfer_config tc = { .ca_file = s.transfer_ca_file };
 		d.transfers = transfer_mgr_new(&loop, &tc);
 	}
+	struct hal_exec_connector exec_conns[64];
+	struct hal_exec_config exec = {
+		.lock_cmd = s.lock_cmd, .contactor_cmd = s.contactor_cmd, .limit_cmd = s.limit_cmd,
+		.meter_cmd = s.meter_cmd, .display_cmd = s.display_cmd, .events_cmd = s.events_cmd,
+		.timeout_ms = (unsigned)s.command_timeout_ms, .meter_interval_ms = (unsigned)s.meter_interval_ms,
+		.n_connectors = (int)s.connectors, .connectors = exec_conns,
+	};
+	for (long c = 0; c < s.connectors; c++)
+		exec_conns[c] = (struct hal_exec_connector){
+			.type = s.connector_type == 0 ? HAL_CONN_AC_TYPE1 : s.connector_type == 1 ? HAL_CONN_AC_TYPE2
+										: HAL_CONN_DC_CCS,
+			.phases = (int)s.connector_phases, .max_current_a = (double)s.connector_max_current,
+			.max_power_w = (double)s.connector_max_power, .voltage_v = 230 };
 	for (long i = 0; rc == EV_EXIT_OK && i < s.count; i++) {
 		struct station_config sc = { 0 };
 		char work[4300];
@@ -488,6 +535,7 @@ int main(int argc, char **argv)
 		sc.db = d.db;
 		sc.transfers = d.transfers;
 		sc.firmware_hook = s.firmware_hook;
+		sc.hal_exec = s.hal == 1 ? &exec : NULL;
 		/* A directory of its own for each station's files. */
 		snprintf(work, sizeof work, "%s/%s", dir, id);
 		if (mkdir(work, 0700) == 0 || errno == EEXIST)

@@ -331,8 +331,10 @@ void station_state_json(struct station *st, json_t *obj)
 	static const char *const reg[] = { "booting", "pending", "accepted", "rejected" };
 	json_t *conns = json_array();
 
-	hal_sim_advance(st->sim, (int64_t)uv_now(st->loop));
+	if (st->sim)
+		hal_sim_advance(st->sim, (int64_t)uv_now(st->loop));
 	json_object_set_new(obj, "id", json_string(st->id));
+	json_object_set_new(obj, "hardware", json_string(st->sim ? "simulated" : "external commands"));
 	json_object_set_new(obj, "registration", json_string(reg[st->registration]));
 	json_object_set_new(obj, "connected", json_boolean(station_is_connected(st)));
 	for (unsigned c = 0; c <= (unsigned)st->cfg.connectors; c++) {
@@ -340,7 +342,7 @@ void station_state_json(struct station *st, json_t *obj)
 		const struct station_tx *tx = &st->conn[c].tx;
 		json_object_set_new(o, "connectorId", json_integer(c));
 		json_object_set_new(o, "status", json_string(connector_status_name(connector_status(&st->sm[c]))));
-		if (c > 0) {
+		if (c > 0 && st->sim) {
 			json_t *hw = json_object();
 			hal_sim_state_json(st->sim, (int)c, hw);
 			json_object_set_new(o, "hardware", hw);

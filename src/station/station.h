@@ -16,6 +16,7 @@
 struct db;
 struct hal_sim;
 struct transfer_mgr;
+struct hal_exec_config;
 
 struct station;
 
@@ -31,6 +32,8 @@ struct station_config {
 	struct transfer_mgr *transfers;  /* downloads and uploads, shared */
 	const char *work_dir;       /* this station's own files (firmware) */
 	const char *firmware_hook;  /* installs a downloaded firmware image */
+	/* Real hardware through external commands; NULL: simulated. */
+	const struct hal_exec_config *hal_exec;
 	unsigned call_timeout_s;    /* how long to wait for an answer */
 };
 
@@ -52,7 +55,7 @@ void station_free(struct station *st);
 int station_shutdown(struct station *st);
 
 const char *station_id(const struct station *st);
-/* The simulated hardware, for the control socket. */
+/* The simulated hardware, for the control socket; NULL with real hardware. */
 struct hal_sim *station_sim(struct station *st);
 /* Wakes the core after the simulated hardware was driven from outside. */
 void station_hardware_changed(struct station *st);

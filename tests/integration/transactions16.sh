@@ -111,5 +111,47 @@ if wait "$csms_pid"; then ok "firmware update, reboot, diagnostics"; else
 kill -TERM "$station"; wait "$station"
 run "frames valid (firmware)" 0 "$EVCTL" ocpp validate -q "$scratch/fw.frames" && ok "every frame valid (firmware)"
 
+# --- Real hardware through external commands (hal = exec).
+hw=$scratch/hw
+mkdir -p "$hw"
+# The "hardware": a customer plugs in and shows a card once the station is
+# online (the scenario creates $EXEC_GO_FILE after the boot).
+EXEC_GO_FILE=$hw/go
+export EXEC_GO_FILE
+cat >"$hw/events" <<SCRIPT
+#!/bin/sh
+until [ -f "$hw/go" ]; do sleep 0.05; done
+echo "plug 1"
+echo "ready 1"
+echo "token 0 EXEC-CARD"
+exec sleep 3600
+SCRIPT
+cat >"$hw/meter" <<SCRIPT
+#!/bin/sh
+n=\$(cat "$hw/energy" 2>/dev/null || echo 1000)
+n=\$((n + 5))
+echo \$n >"$hw/energy"
+echo "energy_wh=\$n power_w=7000 current_a=10,10,10"
+SCRIPT
+cat >"$hw/record" <<SCRIPT
+#!/bin/sh
+echo "\$*" >>"$hw/\$1.log"
+SCRIPT
+chmod +x "$hw/events" "$hw/meter" "$hw/record"
+start_csms exec "$node_tests/scenarios/station16-exec.js" || { not_ok "central system starts" "no READY"; finish; exit 1; }
+"$EVSTATIOND" --url "ws://127.0.0.1:$csms_port/ocpp" --id CP-EXEC --connectors 1 --log-level debug \
+	--state-dir "$scratch/state-exec" --ctl-socket none --hal exec \
+	--events-cmd "$hw/events" --meter-cmd "$hw/meter %c" --meter-interval-ms 500 \
+	--contactor-cmd "$hw/record contactor %c %s" --limit-cmd "$hw/record limit %c %v %u" \
+	>"$scratch/station-exec.log" 2>&1 &
+station=$!
+pids="$pids $station"
+if wait "$csms_pid"; then ok "external-command hardware: a full session"; else
+	not_ok "external-command hardware: a full session" "$(cat "$scratch/exec.err")"; fi
+kill -TERM "$station"; wait "$station"
+contains "contactor closed, then opened" "$(cat "$hw/contactor.log" 2>/dev/null)" "contactor 1 on
+contactor 1 off"
+contains "limit command run" "$(cat "$hw/limit.log" 2>/dev/null)" "limit 1 32 A"
+
 if [ $failed -ne 0 ]; then echo "--- station log"; grep -v "ocpp \(send\|recv\)" "$scratch/station.log" | grep -v "cannot queue meter" | head -n 40; cat "$scratch/tx.err"; fi
 finish
