@@ -187,18 +187,8 @@ struct transfer_mgr *transfer_mgr_new(uv_loop_t *loop, const struct transfer_con
 	m->later = malloc(sizeof *m->later);
 	if (cfg->ca_file)
 		m->ca_file = strdup(cfg->ca_file);
-	/* curl_global_init is reference-counted: one per manager is fine. */
-	if (!m->timer || !m->later || (cfg->ca_file && !m->ca_file) ||
-	    curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if (!m->timer || !m->later || (cfg->ca_file && !m->ca_file))
 		goto fail;
-	if (!(m->multi = curl_multi_init())) {
-		curl_global_cleanup();
-		goto fail;
-	}
-	curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
-	curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-	curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
 	uv_timer_init(loop, m->timer);
 	uv_timer_init(loop, m->later);
 	m->timer->data = m;
@@ -237,6 +227,27 @@ static void release(struct transfer *t, int succeeded)
 	free(t);
 }
 
+/* libcurl is set up at the first transfer, not before: its global init
+ * loads and initialises TLS libraries, megabytes of memory that a station
+ * that never transfers a file should not carry. */
+static int ensure_curl(struct transfer_mgr *m)
+{
+	if (m->multi)
+		return 0;
+	/* curl_global_init is reference-counted: one per manager is fine. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return -ENOMEM;
+	if (!(m->multi = curl_multi_init())) {
+		curl_global_cleanup();
+		return -ENOMEM;
+	}
+	curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
+	curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+	curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
+	return 0;
+}
+
 void transfer_mgr_free(struct transfer_mgr *m)
 {
 	if (!m)
@@ -246,8 +257,10 @@ void transfer_mgr_free(struct transfer_mgr *m)
 		release(m->transfers, 0);
 	while (m->socks)
 		sock_close(m, m->socks);
-	curl_multi_cleanup(m->multi);
-	curl_global_cleanup();
+	if (m->multi) {
+		curl_multi_cleanup(m->multi);
+		curl_global_cleanup();
+	}
 	uv_close((uv_handle_t *)m->timer, handle_closed);
 	uv_close((uv_handle_t *)m->later, handle_closed);
 	free(m->ca_file);
@@ -512,8 +525,11 @@ struct transfer *transfer_start(struct transfer_mgr *m, enum transfer_dir dir,
 				const char *url, const char *path, unsigned timeout_s,
 				transfer_done_fn fn, void *arg)
 {
-	struct transfer *t = calloc(1, sizeof *t);
+	struct transfer *t;
 
+	if (ensure_curl(m))
+		return NULL;
+	t = calloc(1, sizeof *t);
 	if (!t || !(t->path = strdup(path))) {
 		free(t);
 		return NULL;

@@ -33,6 +33,24 @@ static int online(const struct station *st)
 	return st->registration == STATION_ACCEPTED && station_is_connected(st);
 }
 
+static void tick(uv_timer_t *t);
+
+/* The 1 s tick runs only while something needs watching (a connector in
+ * Preparing, a reservation to expire): an idle station does not wake. */
+static void want_tick(struct station *st)
+{
+	if (!uv_is_active((uv_handle_t *)st->tick_timer))
+		uv_timer_start(st->tick_timer, tick, 1000, 1000);
+}
+
+static int needs_tick(const struct station *st)
+{
+	for (unsigned c = 1; c <= (unsigned)st->cfg.connectors; c++)
+		if ((st->conn[c].preparing_since && !st->conn[c].tx.active) || st->conn[c].has_reservation)
+			return 1;
+	return 0;
+}
+
 /* ------------------------------------------------------------ statuses */
 
 static void report(struct station *st, unsigned c, const struct connector_result *r)
@@ -405,6 +423,7 @@ void station_authorized(struct station *st, unsigned c, const char *id_tag, int 
 	reservation_maybe_used(st, c);
 	snprintf(st->conn[c].authorized_tag, sizeof st->conn[c].authorized_tag, "%s", id_tag);
 	st->conn[c].preparing_since = mono(st);
+	want_tick(st);
 	maybe_start(st, c);
 }
 
@@ -513,6 +532,7 @@ static enum connector_answer reserve(struct station *st, unsigned c, const struc
 	sc->has_reservation = 1;
 	sc->reservation_id = r->id;
 	sc->reservation_expiry_ms = r->expiry_ms;
+	want_tick(st);
 	return CONN_ANSWER_ACCEPTED;
 }
 
@@ -563,8 +583,10 @@ static void hal_ev_state(void *ctx, int connector, enum hal_ev_state state)
 			.ev_suspended = state != HAL_EV_READY };
 		sc->plugged = 1;
 		apply(st, c, &ev, NULL);
-		if (!sc->authorized_tag[0])
+		if (!sc->authorized_tag[0]) {
 			sc->preparing_since = mono(st);
+			want_tick(st);
+		}
 		maybe_start(st, c);
 		return;
 	}
@@ -669,6 +691,8 @@ static void tick(uv_timer_t *t)
 	}
 	hal_tick(st->hal, mono(st));
 	rearm_hal_timer(st);
+	if (!needs_tick(st))
+		uv_timer_stop(st->tick_timer);
 }
 
 static void meter_fired(uv_timer_t *t)
@@ -830,7 +854,8 @@ int charging_init(struct station *st, char *err, size_t errlen)
 					stationdb_resv_cancel(st->db, resv[i].id);
 		free(resv);
 	}
-	uv_timer_start(st->tick_timer, tick, 1000, 1000);
+	if (needs_tick(st))
+		want_tick(st);
 	return 0;
 }
 
