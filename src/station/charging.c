@@ -740,6 +740,9 @@ void charging_align_clock(struct station *st)
 		uv_timer_stop(st->clock_timer);
 		return;
 	}
+	/* libuv counts from the loop's cached time, which may lag the clock
+	 * read above: refresh it, or the timer fires early. */
+	uv_update_time(st->loop);
 	wait = period - now % period;
 	uv_timer_start(st->clock_timer, clock_fired, (uint64_t)(wait > 0 ? wait : period), 0);
 }
