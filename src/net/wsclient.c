@@ -272,12 +272,19 @@ static int set_target(struct ws_client *c, const struct ws_client_config *cfg,
 
 static int set_auth(struct ws_client *c, const struct ws_client_config *cfg)
 {
+	return ws_client_set_password(c, cfg->station_id, cfg->password);
+}
+
+int ws_client_set_password(struct ws_client *c, const char *station_id, const char *password)
+{
 	char plain[512], b64[700];
 	int n;
 
-	if (!cfg->password)
+	free(c->auth_header);
+	c->auth_header = NULL;
+	if (!password)
 		return 0;
-	snprintf(plain, sizeof plain, "%s:%s", cfg->station_id, cfg->password);
+	snprintf(plain, sizeof plain, "%s:%s", station_id, password);
 	n = lws_b64_encode_string(plain, (int)strlen(plain), b64, sizeof b64);
 	if (n < 0)
 		return -1;
@@ -420,7 +427,8 @@ int ws_client_send(struct ws_client *c, const char *text, size_t len)
 {
 	struct frame *f;
 
-	if (c->state != WS_OPEN || c->drop_reason)
+	/* (Frames queued while a drop is pending still go out before it.) */
+	if (c->state != WS_OPEN)
 		return -ENOTCONN;
 	f = malloc(sizeof *f + LWS_PRE + len);
 	if (!f)

@@ -63,6 +63,8 @@ int ws_client_is_open(const struct ws_client *c);
 /* Drops the connection once the frames already queued are written (the
  * peer misbehaved, or a reconnect is wanted); the usual back-off applies. */
 void ws_client_drop(struct ws_client *c, const char *why);
+/* New Basic Auth password (NULL: none), used from the next connection. */
+int ws_client_set_password(struct ws_client *c, const char *station_id, const char *password);
 /* Reconnects now instead of waiting for the back-off. */
 void ws_client_connect_now(struct ws_client *c);
 

@@ -31,6 +31,17 @@ static struct config16 *keys_of(struct station *st)
 	return ((struct s16 *)st->proto)->keys;
 }
 
+/* The Basic Auth password is the AuthorizationKey once the central system
+ * has set one (1.6 security whitepaper 2.1.2): saved, used from now on,
+ * and the station reconnects with it (after answering). */
+static void use_authorization_key(struct station *st, const char *key, int reconnect)
+{
+	if (ws_client_set_password(st->ws, st->id, key))
+		log_error("%s: cannot use the new AuthorizationKey", st->id);
+	else if (reconnect)
+		ws_client_drop(st->ws, "new AuthorizationKey");
+}
+
 /* The central system changed a key: keep it, and act on it. */
 static void key_changed(void *ctx, const char *key, const char *value)
 {
@@ -44,6 +55,8 @@ static void key_changed(void *ctx, const char *key, const char *value)
 		charging_set_sample_interval(st, (unsigned)strtoul(value, NULL, 10));
 	else if (strcmp(key, "ClockAlignedDataInterval") == 0)
 		charging_align_clock(st);
+	else if (strcmp(key, "AuthorizationKey") == 0)
+		use_authorization_key(st, value, 1);
 }
 
 static const struct config16_ops key_ops = { NULL, key_changed };
@@ -253,12 +266,19 @@ static int init(struct station *st, char *err, size_t errlen)
 	st->proto = s;
 	/* Advertise only the feature profiles this station implements. */
 	s->keys = config16_new(CONFIG16_CORE | CONFIG16_REMOTE_TRIGGER | CONFIG16_SMART_CHARGING |
-			       CONFIG16_LOCAL_AUTH_LIST | CONFIG16_RESERVATION |
+			       CONFIG16_LOCAL_AUTH_LIST | CONFIG16_RESERVATION | CONFIG16_SECURITY |
 			       (st->cfg.transfers ? CONFIG16_FIRMWARE_MANAGEMENT : 0), &key_ops, st);
 	if (!s->keys)
 		return snprintf(err, errlen, "out of memory"), -1;
 	snprintf(n, sizeof n, "%d", st->cfg.connectors);
 	config16_set_local(s->keys, "NumberOfConnectors", n, why, sizeof why);
+	/* SecurityProfile reports what this station does (its settings decide
+	 * it, not the central system): 3 client certificate, 2 TLS with Basic
+	 * Auth, 1 Basic Auth, 0 neither. */
+	snprintf(n, sizeof n, "%d", st->cfg.cert_file ? 3 : strncmp(st->cfg.url, "wss:", 4) == 0 ? 2 :
+		 st->cfg.password ? 1 : 0);
+	config16_set_local(s->keys, "SecurityProfile", n, why, sizeof why);
+	config16_set_readonly(s->keys, "SecurityProfile", 1);
 	/* What the smart-charging keys advertise is what is enforced. */
 	sc_config_default(&sc);
 	if (config16_get_int(s->keys, "ChargeProfileMaxStackLevel", &v) == 0)

@@ -277,6 +277,19 @@ struct station *station_new(uv_loop_t *loop, struct ws_net *net,
 	wc.station_id = st->id;
 	wc.subprotocol = ocpp_version_subprotocol(cfg->version);
 	wc.password = st->cfg.password;
+	/* An AuthorizationKey the central system set replaces the
+	 * configured password (1.6 security whitepaper). */
+	{
+		char *key = NULL;
+		if (stationdb_config_get(st->db, "AuthorizationKey", &key) == 0 && key && *key) {
+			free(st->strings[2]);
+			st->strings[2] = key;
+			st->cfg.password = key;
+			wc.password = key;
+		} else {
+			free(key);
+		}
+	}
 	wc.ca_file = st->cfg.ca_file;
 	wc.cert_file = st->cfg.cert_file;
 	wc.key_file = st->cfg.key_file;

@@ -54,6 +54,20 @@ wait_for "$scratch/sp1w.out" READY 20; port=$(awk '/^READY/ { print $2 }' "$scra
 station sp1w "ws://127.0.0.1:$port/ocpp" CP-SP1 --password wrong-pw
 expect_pass "profile 1: wrong password refused, station retries" sp1w
 
+# AuthorizationKey rotation, and the new key kept across a restart.
+node "$node_tests/ocpp-peer.js" --role csms --ocpp 1.6 --port 0 --password first-key-0123456789 \
+	--scenario "$scen/station16-rekey.js" --timeout 20 >"$scratch/rekey.out" 2>"$scratch/rekey.err" &
+csms_pid=$!; pids="$pids $csms_pid"
+wait_for "$scratch/rekey.out" READY 20; port=$(awk '/^READY/ { print $2 }' "$scratch/rekey.out")
+station rekey "ws://127.0.0.1:$port/ocpp" CP-KEY --password first-key-0123456789 --state-dir "$scratch/state-key"
+expect_pass "AuthorizationKey rotated: the station reconnects with the new key" rekey
+node "$node_tests/ocpp-peer.js" --role csms --ocpp 1.6 --port 0 --password new-key-0123456789ab \
+	--scenario "$scen/station16-boot.js" --timeout 20 >"$scratch/rekey2.out" 2>"$scratch/rekey2.err" &
+csms_pid=$!; pids="$pids $csms_pid"
+wait_for "$scratch/rekey2.out" READY 20; port=$(awk '/^READY/ { print $2 }' "$scratch/rekey2.out")
+station rekey2 "ws://127.0.0.1:$port/ocpp" CP-KEY --password first-key-0123456789 --state-dir "$scratch/state-key"
+expect_pass "the new key survives a restart (and wins over the configured password)" rekey2
+
 # tls_csms NAME SCENARIO CERT [CA_FOR_CLIENTS] [PASSWORD]
 tls_csms() {
 	node "$node_tests/ocpp-peer.js" --role csms --ocpp 1.6 --port 0 --scenario "$2" --timeout 20 \
