@@ -1,5 +1,6 @@
 #include "config.h"
 #include "net/transfer.h"
+#include "util/uvtimer.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -51,11 +52,6 @@ struct transfer {
 	char early_msg[256];
 	char errbuf[CURL_ERROR_SIZE];
 };
-
-static void handle_closed(uv_handle_t *h)
-{
-	free(h);
-}
 
 static void sock_closed(uv_handle_t *h)
 {
@@ -183,20 +179,16 @@ struct transfer_mgr *transfer_mgr_new(uv_loop_t *loop, const struct transfer_con
 	m->low_speed_bytes = cfg->low_speed_bytes ? (long)cfg->low_speed_bytes : 1;
 	m->low_speed_time = cfg->low_speed_time_s ? (long)cfg->low_speed_time_s : 60;
 	m->allow_file = cfg->allow_file_urls;
-	m->timer = malloc(sizeof *m->timer);
-	m->later = malloc(sizeof *m->later);
+	m->timer = ev_timer_new(loop, m);
+	m->later = ev_timer_new(loop, m);
 	if (cfg->ca_file)
 		m->ca_file = strdup(cfg->ca_file);
 	if (!m->timer || !m->later || (cfg->ca_file && !m->ca_file))
 		goto fail;
-	uv_timer_init(loop, m->timer);
-	uv_timer_init(loop, m->later);
-	m->timer->data = m;
-	m->later->data = m;
 	return m;
 fail:
-	free(m->timer);
-	free(m->later);
+	ev_timer_free(m->timer);   /* registered with the loop: close, not free */
+	ev_timer_free(m->later);
 	free(m->ca_file);
 	free(m);
 	return NULL;
@@ -261,8 +253,8 @@ void transfer_mgr_free(struct transfer_mgr *m)
 		curl_multi_cleanup(m->multi);
 		curl_global_cleanup();
 	}
-	uv_close((uv_handle_t *)m->timer, handle_closed);
-	uv_close((uv_handle_t *)m->later, handle_closed);
+	ev_timer_free(m->timer);
+	ev_timer_free(m->later);
 	free(m->ca_file);
 	free(m);
 }

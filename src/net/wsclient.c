@@ -11,6 +11,7 @@
 #endif
 
 #include "util/log.h"
+#include "util/uvtimer.h"
 
 #define DEFAULT_MAX_FRAME (1024 * 1024)
 
@@ -129,11 +130,6 @@ static void free_frames(struct ws_client *c)
 	c->tx_tail = NULL;
 }
 
-static void timer_closed(uv_handle_t *h)
-{
-	free(h);
-}
-
 static void client_release(struct ws_client *c)
 {
 	if (c->wsi) {
@@ -141,7 +137,7 @@ static void client_release(struct ws_client *c)
 		lws_set_opaque_user_data(c->wsi, NULL);
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 	}
-	uv_close((uv_handle_t *)c->timer, timer_closed);
+	ev_timer_free(c->timer);
 	free_frames(c);
 	free(c->rx);
 	free(c->url);
@@ -361,13 +357,11 @@ struct ws_client *ws_client_new(struct ws_net *net, const struct ws_client_confi
 	struct ws_client *c = calloc(1, sizeof *c);
 	unsigned ping = cfg->ping_interval_s;
 
-	if (!c || !(c->timer = malloc(sizeof *c->timer))) {
+	if (!c || !(c->timer = ev_timer_new(net->loop, c))) {
 		free(c);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	uv_timer_init(net->loop, c->timer);
-	c->timer->data = c;
 	c->net = net;
 	c->ops = ops;
 	c->ctx = ctx;

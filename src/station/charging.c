@@ -22,6 +22,7 @@
 #include "station/station_priv.h"
 #include "util/log.h"
 #include "util/rfc3339.h"
+#include "util/uvtimer.h"
 
 static int64_t mono(const struct station *st)
 {
@@ -795,16 +796,6 @@ static void recover(struct station *st)
 	free(open);
 }
 
-static uv_timer_t *timer(struct station *st)
-{
-	uv_timer_t *t = malloc(sizeof *t);
-	if (t) {
-		uv_timer_init(st->loop, t);
-		t->data = st;
-	}
-	return t;
-}
-
 int charging_init(struct station *st, char *err, size_t errlen)
 {
 	struct hal_sim_connector_config cc[STATION_MAX_CONNECTORS];
@@ -837,11 +828,11 @@ int charging_init(struct station *st, char *err, size_t errlen)
 		if (st->sim)
 			st->hal = hal_sim_hal(st->sim);
 	}
-	st->meter_timer = timer(st);
-	st->hal_timer = timer(st);
-	st->queue_timer = timer(st);
-	st->tick_timer = timer(st);
-	st->clock_timer = timer(st);
+	st->meter_timer = ev_timer_new(st->loop, st);
+	st->hal_timer = ev_timer_new(st->loop, st);
+	st->queue_timer = ev_timer_new(st->loop, st);
+	st->tick_timer = ev_timer_new(st->loop, st);
+	st->clock_timer = ev_timer_new(st->loop, st);
 	if (!st->hal || !st->meter_timer || !st->hal_timer || !st->queue_timer || !st->tick_timer ||
 	    !st->clock_timer)
 		return snprintf(err, errlen, "%s: out of memory", st->id), -1;
@@ -862,19 +853,13 @@ int charging_init(struct station *st, char *err, size_t errlen)
 	return 0;
 }
 
-static void timer_closed(uv_handle_t *h)
-{
-	free(h);
-}
-
 void charging_fini(struct station *st)
 {
 	uv_timer_t *timers[] = { st->meter_timer, st->hal_timer, st->queue_timer, st->tick_timer,
 				 st->clock_timer };
 
 	for (size_t i = 0; i < sizeof timers / sizeof *timers; i++)
-		if (timers[i])
-			uv_close((uv_handle_t *)timers[i], timer_closed);
+		ev_timer_free(timers[i]);
 	if (st->sim)
 		hal_sim_free(st->sim);
 	else if (st->hal)

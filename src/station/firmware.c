@@ -1,5 +1,6 @@
 #include "config.h"
 #include "station/firmware.h"
+#include "util/uvtimer.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -874,20 +875,6 @@ int firmware_restore(struct firmware *fw, const json_t *state)
 
 /* ---------------------------------------------------------------- life cycle */
 
-static void timer_closed(uv_handle_t *h)
-{
-	free(h);
-}
-
-static uv_timer_t *timer_new(uv_loop_t *loop, struct firmware *fw)
-{
-	uv_timer_t *t = malloc(sizeof *t);
-	if (t) {
-		uv_timer_init(loop, t);
-		t->data = fw;
-	}
-	return t;
-}
 
 struct firmware *firmware_new(uv_loop_t *loop, struct transfer_mgr *tm,
 			      const struct firmware_config *cfg,
@@ -910,8 +897,8 @@ struct firmware *firmware_new(uv_loop_t *loop, struct transfer_mgr *tm,
 	fw->default_retries = cfg->default_retries;
 	fw->default_interval_s = cfg->default_retry_interval_s ? cfg->default_retry_interval_s
 							       : DEFAULT_RETRY_INTERVAL_S;
-	fw->fw.timer = timer_new(loop, fw);
-	fw->diag.timer = timer_new(loop, fw);
+	fw->fw.timer = ev_timer_new(loop, fw);
+	fw->diag.timer = ev_timer_new(loop, fw);
 	if (!fw->station_id || !fw->work_dir || (cfg->install_hook && !fw->install_hook) ||
 	    (cfg->version && !fw->version) || !fw->fw.timer || !fw->diag.timer) {
 		firmware_free(fw);
@@ -928,11 +915,11 @@ void firmware_free(struct firmware *fw)
 		return;
 	if (fw->fw.timer) {
 		job_clear(&fw->fw);
-		uv_close((uv_handle_t *)fw->fw.timer, timer_closed);
+		ev_timer_free(fw->fw.timer);
 	}
 	if (fw->diag.timer) {
 		job_clear(&fw->diag);
-		uv_close((uv_handle_t *)fw->diag.timer, timer_closed);
+		ev_timer_free(fw->diag.timer);
 	}
 	if (fw->hook) {
 		if (!fw->hook->exited)

@@ -1,5 +1,6 @@
 #include "config.h"
 #include "station/hal_exec.h"
+#include "util/uvtimer.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -1647,21 +1648,7 @@ static int parse_commands(struct hal_exec *x, const struct hal_exec_config *cfg,
 
 static uv_timer_t *new_timer(struct hal_exec *x)
 {
-	uv_timer_t *t = malloc(sizeof *t);
-
-	if (t) {
-		uv_timer_init(x->loop, t);
-		t->data = x;
-	}
-	return t;
-}
-
-static void timer_freed(uv_handle_t *h) { free(h); }
-
-static void drop_timer(uv_timer_t *t)
-{
-	if (t)
-		uv_close((uv_handle_t *)t, timer_freed);
+	return ev_timer_new(x->loop, x);
 }
 
 static struct hal_exec *fail_new(struct hal_exec *x, int rc)
@@ -1740,10 +1727,10 @@ void hal_exec_free(struct hal_exec *x)
 		if (j->kind == K_EVENTS || j->kind == K_METER)
 			job_terminate(j);
 	}
-	drop_timer(x->poll_timer);
-	drop_timer(x->events_timer);
+	ev_timer_free(x->poll_timer);
+	ev_timer_free(x->events_timer);
 	for (int c = 0; c <= x->base.n_connectors; c++) {
-		drop_timer(x->conn[c].stale);
+		ev_timer_free(x->conn[c].stale);
 		for (int r = 0; r < N_REQ; r++)
 			request_clear(&x->conn[c].slot[r].pending);
 	}

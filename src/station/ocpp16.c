@@ -14,6 +14,7 @@
 #include "station/station_priv.h"
 #include "util/log.h"
 #include "util/rfc3339.h"
+#include "util/uvtimer.h"
 
 /* What the 1.6 adapter keeps per station. */
 struct s16 {
@@ -223,11 +224,9 @@ static int init_firmware(struct station *st, struct s16 *s, char *err, size_t er
 		snprintf(s->firmware_version, sizeof s->firmware_version, "%s",
 			 st->cfg.firmware_version ? st->cfg.firmware_version : PACKAGE_VERSION);
 	free(version);
-	s->reboot_timer = malloc(sizeof *s->reboot_timer);
+	s->reboot_timer = ev_timer_new(st->loop, st);
 	if (!s->reboot_timer)
 		return snprintf(err, errlen, "out of memory"), -1;
-	uv_timer_init(st->loop, s->reboot_timer);
-	s->reboot_timer->data = st;
 	if (!st->cfg.transfers || !st->cfg.work_dir)
 		return 0;   /* no firmware management without somewhere to put files */
 	fc.station_id = st->id;
@@ -246,11 +245,6 @@ static int init_firmware(struct station *st, struct s16 *s, char *err, size_t er
 	}
 	free(saved);
 	return 0;
-}
-
-static void reboot_timer_closed(uv_handle_t *h)
-{
-	free(h);
 }
 
 static int init(struct station *st, char *err, size_t errlen)
@@ -303,8 +297,7 @@ static void fini(struct station *st)
 	for (size_t i = 0; i <= STATION_MAX_CONNECTORS; i++)
 		sc_profile_free(s->remote_profile[i]);
 	firmware_free(s->fw);
-	if (s->reboot_timer)
-		uv_close((uv_handle_t *)s->reboot_timer, reboot_timer_closed);
+	ev_timer_free(s->reboot_timer);
 	free(s);
 	st->proto = NULL;
 }

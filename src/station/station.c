@@ -8,6 +8,7 @@
 
 #include "util/log.h"
 #include "util/rfc3339.h"
+#include "util/uvtimer.h"
 
 #define BOOT_RETRY_DEFAULT_S 30   /* when the central system names no interval */
 
@@ -190,26 +191,6 @@ static const struct ws_client_ops ws_ops = { ws_open, ws_message, ws_close };
 
 /* ---------------------------------------------------------- lifetime */
 
-static uv_timer_t *new_timer(struct station *st)
-{
-	uv_timer_t *t = malloc(sizeof *t);
-	if (t) {
-		uv_timer_init(st->loop, t);
-		t->data = st;
-	}
-	return t;
-}
-
-static void timer_closed(uv_handle_t *h)
-{
-	free(h);
-}
-
-static void close_timer(uv_timer_t *t)
-{
-	if (t)
-		uv_close((uv_handle_t *)t, timer_closed);
-}
 
 /* Copies the config's strings so the caller's may go away. */
 static int keep_strings(struct station *st, const struct station_config *cfg)
@@ -255,9 +236,9 @@ struct station *station_new(uv_loop_t *loop, struct ws_net *net,
 	if (!st->cfg.call_timeout_s)
 		st->cfg.call_timeout_s = 30;
 	st->rpc = ocpp_rpc_new(cfg->version, OCPP_ROLE_STATION, &rpc_ops, st);
-	st->rpc_timer = new_timer(st);
-	st->heartbeat_timer = new_timer(st);
-	st->boot_timer = new_timer(st);
+	st->rpc_timer = ev_timer_new(loop, st);
+	st->heartbeat_timer = ev_timer_new(loop, st);
+	st->boot_timer = ev_timer_new(loop, st);
 	if (!st->rpc || !st->rpc_timer || !st->heartbeat_timer || !st->boot_timer) {
 		snprintf(err, errlen, "out of memory");
 		station_free(st);
@@ -310,9 +291,9 @@ void station_free(struct station *st)
 	ws_client_free(st->ws);
 	ocpp_rpc_free(st->rpc);
 	charging_fini(st);
-	close_timer(st->rpc_timer);
-	close_timer(st->heartbeat_timer);
-	close_timer(st->boot_timer);
+	ev_timer_free(st->rpc_timer);
+	ev_timer_free(st->heartbeat_timer);
+	ev_timer_free(st->boot_timer);
 	if (st->proto)
 		st->adapter->fini(st);
 	if (st->db)
