@@ -19,8 +19,16 @@ static const struct opt common_opts[] = {
 	OPT_END_MARK
 };
 
+static const struct opt api_opts[] = {
+	{ OPT_STRING, 0, "server", "URL", "API of the central system (default: $EVCTL_SERVER, the config file, or http://127.0.0.1:8181)",
+	  offsetof(struct cmd_ctx, server), NULL, 0, 0 },
+	{ OPT_STRING, 0, "token", "TOKEN", "API bearer token (default: $EVCTL_TOKEN, the config file, or the local server's token file)",
+	  offsetof(struct cmd_ctx, token), NULL, 0, 0 },
+	OPT_END_MARK
+};
+
 /* A command without a summary is hidden from help and completion. */
-const struct cmd evctl_commands[] = {
+static const struct cmd builtin_commands[] = {
 	{ .name = "help", .operands = "[COMMAND...]",
 	  .summary = "show help for evctl or a command", .exec = exec_help },
 	{ .name = "version", .operands = "", .summary = "print the version",
@@ -31,6 +39,32 @@ const struct cmd evctl_commands[] = {
 	  .flags = CMD_RAW_ARGS },
 	{ .name = NULL }
 };
+
+/* The top level is the families' tables one after another, in this order
+ * (help lists them so). */
+static const struct cmd *const toplevel_parts[] = {
+	serve_commands, station_commands, session_commands, token_commands,
+	sim_commands, shell_commands, builtin_commands,
+};
+
+const struct cmd *cmd_toplevel(void)
+{
+	static struct cmd *table;
+	size_t n = 0, k = 0;
+
+	if (table)
+		return table;
+	for (size_t p = 0; p < sizeof toplevel_parts / sizeof *toplevel_parts; p++)
+		for (const struct cmd *c = toplevel_parts[p]; c->name; c++)
+			n++;
+	table = calloc(n + 1, sizeof *table);
+	if (!table)
+		abort();    /* at start-up, before any work: nothing to lose */
+	for (size_t p = 0; p < sizeof toplevel_parts / sizeof *toplevel_parts; p++)
+		for (const struct cmd *c = toplevel_parts[p]; c->name; c++)
+			table[k++] = *c;
+	return table;
+}
 
 void cmd_error(const char *fmt, ...)
 {
@@ -105,6 +139,9 @@ static void print_usage(FILE *out, const char *path, const struct cmd *c)
 	fprintf(out, "\noptions:\n");
 	for (const struct opt *o = c->opts; o && o->kind != OPT_END; o++)
 		print_opt(out, o);
+	if (c->flags & CMD_API)
+		for (const struct opt *o = api_opts; o->kind != OPT_END; o++)
+			print_opt(out, o);
 	for (const struct opt *o = common_opts; o->kind != OPT_END; o++)
 		print_opt(out, o);
 }
@@ -115,7 +152,7 @@ static void print_main_help(FILE *out)
 		"usage: evctl [--version] [--help] COMMAND [options] [ARGS]\n\n"
 		"evctl runs and operates a network of EV charging stations over OCPP.\n\n"
 		"commands:\n");
-	for (const struct cmd *c = evctl_commands; c->name; c++)
+	for (const struct cmd *c = cmd_toplevel(); c->name; c++)
 		if (!hidden(c))
 			fprintf(out, "  %-24s %s\n", c->name, c->summary);
 	fprintf(out,
@@ -128,7 +165,7 @@ static void print_main_help(FILE *out)
 /* Walks words down the table: "ocpp validate" -> the validate entry. */
 static const struct cmd *resolve(char **words, int n, int *used, int quiet)
 {
-	const struct cmd *table = evctl_commands, *c = NULL;
+	const struct cmd *table = cmd_toplevel(), *c = NULL;
 
 	*used = 0;
 	while (*used < n && table) {
@@ -187,7 +224,7 @@ static void complete_opts(const struct opt *opts)
  * completions ask this instead of keeping lists of their own. */
 static int exec_complete(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
-	const struct cmd *table = evctl_commands, *c = NULL;
+	const struct cmd *table = cmd_toplevel(), *c = NULL;
 	int i = 1;
 
 	while (i < argc && table && argv[i][0] != '-') {
@@ -202,6 +239,8 @@ static int exec_complete(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 		const char *last = argv[argc - 1];
 		const struct opt *o = last[0] == '-' && last[1] == '-' && c
 			? opt_find_long(c->opts, last + 2) : NULL;
+		if (!o && c && (c->flags & CMD_API) && last[0] == '-' && last[1] == '-')
+			o = opt_find_long(api_opts, last + 2);
 		if (o && o->choices) {
 			for (int k = 0; o->choices[k]; k++)
 				printf("%s\n", o->choices[k]);
@@ -217,6 +256,8 @@ static int exec_complete(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	}
 	if (c && !c->subcommands) {
 		complete_opts(c->opts);
+		if (c->flags & CMD_API)
+			complete_opts(api_opts);
 		complete_opts(common_opts);
 	}
 	return EV_EXIT_OK;
@@ -226,7 +267,7 @@ static int run(const struct cmd *c, const char *path, int argc, char **argv)
 {
 	struct cmd_ctx ctx = { .path = path };
 	void *opts = c->opts_size ? calloc(1, c->opts_size) : NULL;
-	struct opt_group groups[] = { { c->opts, opts }, { common_opts, &ctx } };
+	struct opt_group groups[] = { { c->opts, opts }, { common_opts, &ctx }, { api_opts, &ctx } };
 	char err[256];
 	int n, rc;
 
@@ -239,7 +280,7 @@ static int run(const struct cmd *c, const char *path, int argc, char **argv)
 		free(opts);
 		return rc;
 	}
-	n = opt_parse(groups, 2, argc, argv, err, sizeof err);
+	n = opt_parse(groups, c->flags & CMD_API ? 3 : 2, argc, argv, err, sizeof err);
 	if (n < 0) {
 		cmd_error("%s: %s", path, err);
 		fprintf(stderr, "see 'evctl %s --help'\n", path);
@@ -258,7 +299,7 @@ static int run(const struct cmd *c, const char *path, int argc, char **argv)
 
 int cmd_main(int argc, char **argv)
 {
-	const struct cmd *table = evctl_commands, *c = NULL;
+	const struct cmd *table = cmd_toplevel(), *c = NULL;
 	char path[128] = "";
 	int i = 1, rc;
 

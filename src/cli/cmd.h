@@ -14,11 +14,14 @@ struct cmd_ctx {
 	int json;          /* --json: machine-readable output */
 	int help;          /* -h, --help */
 	const char *path;  /* "ocpp validate": the command as typed in full */
+	const char *server; /* CMD_API: --server, NULL if not given */
+	const char *token;  /* CMD_API: --token, NULL if not given */
 };
 
 /* What a command needs from the runner. */
 enum {
 	CMD_RAW_ARGS = 1 << 0,  /* argv is passed on unparsed (no options) */
+	CMD_API = 1 << 1,       /* talks to evctl serve: takes --server, --token */
 };
 
 struct cmd {
@@ -33,11 +36,18 @@ struct cmd {
 	unsigned flags;              /* CMD_* */
 };
 
-/* Families' subcommand tables, each in its own cmd_*.c file. */
-extern const struct cmd ocpp_commands[];
+/* Families' tables, each in its own cmd_*.c file. The ones named for the
+ * top level are spliced into it; the others hang below one entry. */
+extern const struct cmd ocpp_commands[];     /* evctl ocpp ... */
+extern const struct cmd serve_commands[];    /* serve */
+extern const struct cmd station_commands[];  /* stations, status, start, stop, reset, ... */
+extern const struct cmd session_commands[];  /* sessions, watch */
+extern const struct cmd token_commands[];    /* tokens, auth-list */
+extern const struct cmd sim_commands[];      /* sim */
+extern const struct cmd shell_commands[];    /* shell */
 
-/* The top-level table. */
-extern const struct cmd evctl_commands[];
+/* The top-level table (built once from the families' tables). */
+const struct cmd *cmd_toplevel(void);
 
 /* Runs `evctl ARGS...` (argv[0] is the program name). Returns the exit
  * status. */
