@@ -35,8 +35,10 @@ run() {
 	csms=$!
 	wait_for "$tmp/csms.out" READY 20
 	port=$(awk '/^READY/ { print $2 }' "$tmp/csms.out")
+	# A state directory of its own: the user's is not ours to migrate.
+	rm -rf "$tmp/state"
 	"$evstationd" --url "ws://127.0.0.1:$port/ocpp" --count "$n" --id 'BENCH%05ld' \
-		--log-level warn 2>"$tmp/station.err" &
+		--log-level warn --state-dir "$tmp/state" --ctl-socket none 2>"$tmp/station.err" &
 	station=$!
 	start=$(date +%s.%N)
 	wait_for "$tmp/csms.out" "^BOOTED $n\$" 120

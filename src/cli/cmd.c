@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/rcfile.h"
+#include "cli/shell.h"
 #include "util/exitcode.h"
 
 static int exec_help(struct cmd_ctx *ctx, void *opts, int argc, char **argv);
@@ -158,8 +160,9 @@ static void print_main_help(FILE *out)
 	fprintf(out,
 		"\nEvery command takes --help and --json. Commands may be shortened to a\n"
 		"unique prefix. See 'evctl help COMMAND' and evctl(1).\n\n"
-		"exit status: 0 ok, 1 failure (e.g. an invalid frame), 2 usage error,\n"
-		"3 configuration error, 4 I/O error, 5 internal error.\n");
+		"exit status: 0 ok, 1 failure (an invalid frame, a station said no), 2 usage\n"
+		"error, 3 configuration error, 4 I/O error, 5 internal error, 6 the central\n"
+		"system cannot be reached, 7 the station could not act, 8 not found.\n");
 }
 
 /* Walks words down the table: "ocpp validate" -> the validate entry. */
@@ -212,11 +215,118 @@ static int exec_version(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	return EV_EXIT_OK;
 }
 
-static void complete_opts(const struct opt *opts)
+static void complete_opts(const struct opt *opts, cmd_complete_fn fn, void *arg)
 {
-	for (const struct opt *o = opts; o && o->kind != OPT_END; o++)
-		if (o->long_name)
-			printf("--%s\n", o->long_name);
+	char word[80];
+
+	for (const struct opt *o = opts; o && o->kind != OPT_END; o++) {
+		if (o->long_name) {
+			snprintf(word, sizeof word, "--%s", o->long_name);
+			fn(word, arg);
+		}
+	}
+}
+
+/* Whether an option word takes the next word as its value. */
+static int takes_value(const struct cmd *c, const char *w)
+{
+	const struct opt *tables[] = { c->opts, c->flags & CMD_API ? api_opts : NULL, common_opts };
+	const struct opt *o = NULL;
+
+	for (size_t t = 0; t < 3 && !o; t++) {
+		if (w[1] == '-') {
+			if (!strchr(w, '='))
+				o = opt_find_long(tables[t], w + 2);
+		} else {
+			for (const struct opt *s = tables[t]; s && s->kind != OPT_END && !o; s++)
+				if (w[1] && !w[2] && s->short_name == w[1])
+					o = s;
+		}
+	}
+	return o && o->kind != OPT_BOOL;
+}
+
+/* The name of operand number k in a usage such as "STATION [ID_TAG...]":
+ * "STATION", "ID_TAG"; "" past the last. */
+static void operand_name(const char *usage, int k, char *out, size_t size)
+{
+	const char *w = usage;
+	size_t len = 0;
+
+	*out = '\0';
+	for (int i = 0; *w; i++) {
+		w += strspn(w, " [");
+		len = strcspn(w, " [].");
+		if (!len)
+			return;
+		if (i == k || strncmp(w + len, "...", 3) == 0 || strncmp(w + len, "]...", 4) == 0)
+			break;   /* this one, or one that repeats */
+		w += len;
+		w += strspn(w, "].");
+		if (!*w)
+			return;
+	}
+	snprintf(out, size, "%.*s", (int)len, w);
+}
+
+void cmd_complete(int n, char **words, cmd_complete_fn fn, void *arg, char *operand, size_t size)
+{
+	const struct cmd *table = cmd_toplevel(), *c = NULL;
+	int i = 0, operands = 0;
+
+	if (operand && size)
+		*operand = '\0';
+	while (i < n && table && words[i][0] != '-') {
+		const struct cmd *next = lookup(table, words[i], 1);
+		if (!next)
+			break;
+		c = next;
+		table = c->subcommands;
+		i++;
+	}
+	if (n > 0) {
+		const char *last = words[n - 1];
+		const struct opt *o = last[0] == '-' && last[1] == '-' && c
+			? opt_find_long(c->opts, last + 2) : NULL;
+		if (!o && c && (c->flags & CMD_API) && last[0] == '-' && last[1] == '-')
+			o = opt_find_long(api_opts, last + 2);
+		if (o && o->choices) {
+			for (int k = 0; o->choices[k]; k++)
+				fn(o->choices[k], arg);
+			return;
+		}
+		if (o && o->kind != OPT_BOOL)
+			return;   /* a free-form value comes next */
+	}
+	if (table && i == n) {
+		for (const struct cmd *s = table; s->name; s++)
+			if (!hidden(s))
+				fn(s->name, arg);
+	}
+	if (c && !c->subcommands) {
+		complete_opts(c->opts, fn, arg);
+		if (c->flags & CMD_API)
+			complete_opts(api_opts, fn, arg);
+		complete_opts(common_opts, fn, arg);
+		if (!operand || !size || (c->flags & CMD_RAW_ARGS))
+			return;
+		for (int k = i; k < n; k++) {
+			if (strcmp(words[k], "--") == 0) {
+				operands += n - k - 1;
+				break;
+			}
+			if (words[k][0] == '-' && words[k][1])
+				k += takes_value(c, words[k]);
+			else
+				operands++;
+		}
+		operand_name(c->operands ? c->operands : "", operands, operand, size);
+	}
+}
+
+static void print_word(const char *word, void *arg)
+{
+	printf("%s\n", word);
 }
 
 /* `evctl __complete WORD...` prints, one per line, what may follow WORDs:
@@ -224,42 +334,12 @@ static void complete_opts(const struct opt *opts)
  * completions ask this instead of keeping lists of their own. */
 static int exec_complete(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
-	const struct cmd *table = cmd_toplevel(), *c = NULL;
-	int i = 1;
+	char operand[64] = "";
 
-	while (i < argc && table && argv[i][0] != '-') {
-		const struct cmd *next = lookup(table, argv[i], 1);
-		if (!next)
-			break;
-		c = next;
-		table = c->subcommands;
-		i++;
-	}
-	if (argc > 1) {
-		const char *last = argv[argc - 1];
-		const struct opt *o = last[0] == '-' && last[1] == '-' && c
-			? opt_find_long(c->opts, last + 2) : NULL;
-		if (!o && c && (c->flags & CMD_API) && last[0] == '-' && last[1] == '-')
-			o = opt_find_long(api_opts, last + 2);
-		if (o && o->choices) {
-			for (int k = 0; o->choices[k]; k++)
-				printf("%s\n", o->choices[k]);
-			return EV_EXIT_OK;
-		}
-		if (o && o->kind != OPT_BOOL)
-			return EV_EXIT_OK;   /* a free-form value comes next */
-	}
-	if (table && i == argc) {
-		for (const struct cmd *s = table; s->name; s++)
-			if (!hidden(s))
-				printf("%s\n", s->name);
-	}
-	if (c && !c->subcommands) {
-		complete_opts(c->opts);
-		if (c->flags & CMD_API)
-			complete_opts(api_opts);
-		complete_opts(common_opts);
-	}
+	cmd_complete(argc - 1, argv + 1, print_word, NULL, operand, sizeof operand);
+	/* The word being completed is the last one ("" for a new word). */
+	if (strcmp(operand, "STATION") == 0)
+		shell_complete_stations(ctx, print_word, NULL);
 	return EV_EXIT_OK;
 }
 
@@ -268,7 +348,7 @@ static int run(const struct cmd *c, const char *path, int argc, char **argv)
 	struct cmd_ctx ctx = { .path = path };
 	void *opts = c->opts_size ? calloc(1, c->opts_size) : NULL;
 	struct opt_group groups[] = { { c->opts, opts }, { common_opts, &ctx }, { api_opts, &ctx } };
-	char err[256];
+	char err[256], **rc_argv = NULL;
 	int n, rc;
 
 	if (c->opts_size && !opts) {
@@ -280,19 +360,27 @@ static int run(const struct cmd *c, const char *path, int argc, char **argv)
 		free(opts);
 		return rc;
 	}
+	if (c->flags & CMD_CONFIG_FILE) {
+		if (rc_expand(c->opts, argc, argv, &argc, &rc_argv, err, sizeof err)) {
+			cmd_error("%s: %s", path, err);
+			free(opts);
+			return EV_EXIT_CONFIG;
+		}
+		if (rc_argv)
+			argv = rc_argv;
+	}
 	n = opt_parse(groups, c->flags & CMD_API ? 3 : 2, argc, argv, err, sizeof err);
 	if (n < 0) {
 		cmd_error("%s: %s", path, err);
 		fprintf(stderr, "see 'evctl %s --help'\n", path);
-		free(opts);
-		return EV_EXIT_USAGE;
-	}
-	if (ctx.help) {
+		rc = EV_EXIT_USAGE;
+	} else if (ctx.help) {
 		print_usage(stdout, path, c);
-		free(opts);
-		return EV_EXIT_OK;
+		rc = EV_EXIT_OK;
+	} else {
+		rc = c->exec(&ctx, opts, n + 1, argv);
 	}
-	rc = c->exec(&ctx, opts, n + 1, argv);
+	rc_free(rc_argv);
 	free(opts);
 	return rc;
 }

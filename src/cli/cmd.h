@@ -1,7 +1,7 @@
 /* The evctl command table. Every command is one entry: name, operands,
  * one-line summary, option table, flags and handler. Help, the man-page
  * checks and shell completion all read this table, so they cannot drift;
- * the interactive shell (later) runs the same entries. */
+ * the interactive shell (evctl shell) runs the same entries. */
 #ifndef EV_CLI_CMD_H
 #define EV_CLI_CMD_H
 
@@ -22,6 +22,7 @@ struct cmd_ctx {
 enum {
 	CMD_RAW_ARGS = 1 << 0,  /* argv is passed on unparsed (no options) */
 	CMD_API = 1 << 1,       /* talks to evctl serve: takes --server, --token */
+	CMD_CONFIG_FILE = 1 << 2, /* --config FILE supplies options (cli/rcfile.h) */
 };
 
 struct cmd {
@@ -52,6 +53,15 @@ const struct cmd *cmd_toplevel(void);
 /* Runs `evctl ARGS...` (argv[0] is the program name). Returns the exit
  * status. */
 int cmd_main(int argc, char **argv);
+
+/* Completion, from the table: calls fn with every word that may follow
+ * words[0..n-1] (the command line after "evctl", without the word being
+ * typed): subcommands, options, or the choices of the option just typed.
+ * When the next word is an operand, its name from the usage ("STATION")
+ * goes to operand (else ""), so a caller can offer station ids. Used by
+ * `evctl __complete` (bash, zsh, fish) and the shell's TAB. */
+typedef void (*cmd_complete_fn)(const char *word, void *arg);
+void cmd_complete(int n, char **words, cmd_complete_fn fn, void *arg, char *operand, size_t size);
 
 /* Errors: "evctl: <what>: <why>" on stderr. */
 void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

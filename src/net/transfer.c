@@ -1,8 +1,11 @@
 #include "config.h"
 #include "net/transfer.h"
+#include "util/log.h"
 #include "util/uvtimer.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +17,45 @@
 #define DEFAULT_MAX_DOWNLOAD (1024ULL * 1024 * 1024)
 #define MAX_REDIRECTS 5L
 
+/* libcurl, opened at the first transfer rather than linked: loading it
+ * loads its TLS, SSH, LDAP, Kerberos, IDN... libraries and runs their
+ * constructors, megabytes of memory that a station that never transfers
+ * a file should not carry (bench/README.md). The soname is the one of the
+ * headers we build with. */
+#define CURL_LIBRARY "libcurl.so.4"
+
+struct curl_api {
+	void *lib;
+	CURLcode (*global_init)(long flags);
+	void (*global_cleanup)(void);
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_setopt)(CURLM *m, CURLMoption o, ...);
+	CURLMcode (*multi_socket_action)(CURLM *m, curl_socket_t fd, int ev, int *running);
+	CURLMcode (*multi_assign)(CURLM *m, curl_socket_t fd, void *p);
+	CURLMcode (*multi_add_handle)(CURLM *m, CURL *e);
+	CURLMcode (*multi_remove_handle)(CURLM *m, CURL *e);
+	CURLMcode (*multi_cleanup)(CURLM *m);
+	CURLMsg *(*multi_info_read)(CURLM *m, int *left);
+	const char *(*multi_strerror)(CURLMcode rc);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *e, CURLoption o, ...);
+	CURLcode (*easy_getinfo)(CURL *e, CURLINFO i, ...);
+	void (*easy_cleanup)(CURL *e);
+	const char *(*easy_strerror)(CURLcode rc);
+};
+
+#define SYM(name) { "curl_" #name, offsetof(struct curl_api, name) }
+static const struct { const char *name; size_t offset; } curl_symbols[] = {
+	SYM(global_init), SYM(global_cleanup), SYM(multi_init), SYM(multi_setopt),
+	SYM(multi_socket_action), SYM(multi_assign), SYM(multi_add_handle),
+	SYM(multi_remove_handle), SYM(multi_cleanup), SYM(multi_info_read), SYM(multi_strerror),
+	SYM(easy_init), SYM(easy_setopt), SYM(easy_getinfo), SYM(easy_cleanup), SYM(easy_strerror),
+};
+#undef SYM
+
 struct transfer_mgr {
 	uv_loop_t *loop;
+	struct curl_api curl;
 	CURLM *multi;
 	uv_timer_t *timer;         /* curl's timeout; freed by its close callback */
 	uv_timer_t *later;         /* delivers failures found before curl ran */
@@ -75,7 +115,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
 	if (events & UV_WRITABLE)
 		flags |= CURL_CSELECT_OUT;
 	/* s may be closed in here (CURL_POLL_REMOVE); m stays. */
-	curl_multi_socket_action(m->multi, s->fd, flags, &running);
+	m->curl.multi_socket_action(m->multi, s->fd, flags, &running);
 	check_done(m);
 }
 
@@ -84,7 +124,7 @@ static void on_timeout(uv_timer_t *h)
 	struct transfer_mgr *m = h->data;
 	int running;
 
-	curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	m->curl.multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	check_done(m);
 }
 
@@ -100,7 +140,7 @@ static void sock_close(struct transfer_mgr *m, struct sock *s)
 			break;
 		}
 	}
-	curl_multi_assign(m->multi, s->fd, NULL);
+	m->curl.multi_assign(m->multi, s->fd, NULL);
 	uv_poll_stop(&s->poll);
 	uv_close((uv_handle_t *)&s->poll, sock_closed);
 }
@@ -120,7 +160,7 @@ static struct sock *sock_new(struct transfer_mgr *m, curl_socket_t fd)
 	s->poll.data = s;
 	s->next = m->socks;
 	m->socks = s;
-	curl_multi_assign(m->multi, fd, s);
+	m->curl.multi_assign(m->multi, fd, s);
 	return s;
 }
 
@@ -207,8 +247,8 @@ static void release(struct transfer *t, int succeeded)
 	}
 	if (t->easy) {
 		if (t->added)
-			curl_multi_remove_handle(t->m->multi, t->easy);
-		curl_easy_cleanup(t->easy);
+			t->m->curl.multi_remove_handle(t->m->multi, t->easy);
+		t->m->curl.easy_cleanup(t->easy);
 	}
 	if (t->fp)
 		fclose(t->fp);
@@ -219,24 +259,50 @@ static void release(struct transfer *t, int succeeded)
 	free(t);
 }
 
-/* libcurl is set up at the first transfer, not before: its global init
- * loads and initialises TLS libraries, megabytes of memory that a station
- * that never transfers a file should not carry. */
+/* Opens libcurl and finds its functions; 0 or -ENOSYS. */
+static int load_curl(struct curl_api *api)
+{
+	void *lib = dlopen(CURL_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+
+	if (!lib) {
+		log_error("transfers: cannot load %s: %s", CURL_LIBRARY, dlerror());
+		return -ENOSYS;
+	}
+	for (size_t i = 0; i < sizeof curl_symbols / sizeof *curl_symbols; i++) {
+		void *sym = dlsym(lib, curl_symbols[i].name);
+		if (!sym) {
+			log_error("transfers: %s has no %s", CURL_LIBRARY, curl_symbols[i].name);
+			dlclose(lib);
+			return -ENOSYS;
+		}
+		/* (POSIX: a data pointer from dlsym holds a function's address.) */
+		memcpy((char *)api + curl_symbols[i].offset, &sym, sizeof sym);
+	}
+	api->lib = lib;
+	return 0;
+}
+
+/* libcurl is loaded and set up at the first transfer, not before (see
+ * CURL_LIBRARY). */
 static int ensure_curl(struct transfer_mgr *m)
 {
+	int rc;
+
 	if (m->multi)
 		return 0;
+	if (!m->curl.lib && (rc = load_curl(&m->curl)))
+		return rc;
 	/* curl_global_init is reference-counted: one per manager is fine. */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if (m->curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return -ENOMEM;
-	if (!(m->multi = curl_multi_init())) {
-		curl_global_cleanup();
+	if (!(m->multi = m->curl.multi_init())) {
+		m->curl.global_cleanup();
 		return -ENOMEM;
 	}
-	curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
-	curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-	curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
+	m->curl.multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	m->curl.multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
+	m->curl.multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+	m->curl.multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
 	return 0;
 }
 
@@ -250,9 +316,11 @@ void transfer_mgr_free(struct transfer_mgr *m)
 	while (m->socks)
 		sock_close(m, m->socks);
 	if (m->multi) {
-		curl_multi_cleanup(m->multi);
-		curl_global_cleanup();
+		m->curl.multi_cleanup(m->multi);
+		m->curl.global_cleanup();
 	}
+	if (m->curl.lib)
+		dlclose(m->curl.lib);
 	ev_timer_free(m->timer);
 	ev_timer_free(m->later);
 	free(m->ca_file);
@@ -293,15 +361,15 @@ static int status_of(CURLcode rc)
 	}
 }
 
-static long http_status_of(CURL *easy)
+static long http_status_of(const struct curl_api *api, CURL *easy)
 {
 	char *scheme = NULL;
 	long code = 0;
 
-	if (curl_easy_getinfo(easy, CURLINFO_SCHEME, &scheme) != CURLE_OK || !scheme ||
+	if (api->easy_getinfo(easy, CURLINFO_SCHEME, &scheme) != CURLE_OK || !scheme ||
 	    strncasecmp(scheme, "http", 4) != 0)
 		return 0;
-	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+	api->easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
 	return code;
 }
 
@@ -320,10 +388,10 @@ static int commit_download(struct transfer *t, char *msg, size_t size)
 static void complete(struct transfer *t, CURLcode rc)
 {
 	char msg[CURL_ERROR_SIZE + 128];
-	long http = http_status_of(t->easy);
+	long http = http_status_of(&t->m->curl, t->easy);
 	int status = 0;
 
-	curl_multi_remove_handle(t->m->multi, t->easy);
+	t->m->curl.multi_remove_handle(t->m->multi, t->easy);
 	t->added = 0;
 	if (t->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
 		snprintf(msg, sizeof msg, "larger than the limit of %llu bytes",
@@ -337,7 +405,7 @@ static void complete(struct transfer *t, CURLcode rc)
 		snprintf(msg, sizeof msg, "HTTP status %ld", http);
 		status = -EIO;
 	} else if (rc != CURLE_OK) {
-		snprintf(msg, sizeof msg, "%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
+		snprintf(msg, sizeof msg, "%s", t->errbuf[0] ? t->errbuf : t->m->curl.easy_strerror(rc));
 		status = status_of(rc);
 	} else if (t->dir == TRANSFER_DOWNLOAD) {
 		status = commit_download(t, msg, sizeof msg);
@@ -352,14 +420,14 @@ static void check_done(struct transfer_mgr *m)
 
 	/* One at a time: a callback may cancel a transfer whose message is
 	 * queued, and curl then drops that message. */
-	while ((msg = curl_multi_info_read(m->multi, &left))) {
+	while ((msg = m->curl.multi_info_read(m->multi, &left))) {
 		char *priv = NULL;
 		CURL *easy = msg->easy_handle;
 		CURLcode rc = msg->data.result;
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+		m->curl.easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
 		complete((struct transfer *)priv, rc);
 	}
 }
@@ -447,16 +515,16 @@ static int open_local(struct transfer *t, curl_off_t *size)
 	return 0;
 }
 
-static void set_protocols(CURL *e, int allow_file)
+static void set_protocols(const struct curl_api *api, CURL *e, int allow_file)
 {
 #if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR,
+	api->easy_setopt(e, CURLOPT_PROTOCOLS_STR,
 			 allow_file ? "http,https,ftp,ftps,file" : "http,https,ftp,ftps");
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https,ftp,ftps");
+	api->easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https,ftp,ftps");
 #else
 	long net = CURLPROTO_HTTP | CURLPROTO_HTTPS | CURLPROTO_FTP | CURLPROTO_FTPS;
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS, allow_file ? net | CURLPROTO_FILE : net);
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, net);
+	api->easy_setopt(e, CURLOPT_PROTOCOLS, allow_file ? net | CURLPROTO_FILE : net);
+	api->easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, net);
 #endif
 }
 
@@ -465,31 +533,31 @@ static void set_options(struct transfer *t, const char *url, unsigned timeout_s,
 	struct transfer_mgr *m = t->m;
 	CURL *e = t->easy;
 
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)t);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
-	set_protocols(e, m->allow_file);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
-	curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, m->connect_timeout);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, m->low_speed_bytes);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, m->low_speed_time);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)timeout_s);
+	m->curl.easy_setopt(e, CURLOPT_URL, url);
+	m->curl.easy_setopt(e, CURLOPT_PRIVATE, (void *)t);
+	m->curl.easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+	m->curl.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	m->curl.easy_setopt(e, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
+	set_protocols(&m->curl, e, m->allow_file);
+	m->curl.easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+	m->curl.easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
+	m->curl.easy_setopt(e, CURLOPT_FAILONERROR, 1L);
+	m->curl.easy_setopt(e, CURLOPT_CONNECTTIMEOUT, m->connect_timeout);
+	m->curl.easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, m->low_speed_bytes);
+	m->curl.easy_setopt(e, CURLOPT_LOW_SPEED_TIME, m->low_speed_time);
+	m->curl.easy_setopt(e, CURLOPT_TIMEOUT, (long)timeout_s);
 	if (m->ca_file)
-		curl_easy_setopt(e, CURLOPT_CAINFO, m->ca_file);
+		m->curl.easy_setopt(e, CURLOPT_CAINFO, m->ca_file);
 	if (t->dir == TRANSFER_DOWNLOAD) {
-		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-		curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)t);
-		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)m->max_download);
+		m->curl.easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+		m->curl.easy_setopt(e, CURLOPT_WRITEDATA, (void *)t);
+		m->curl.easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)m->max_download);
 	} else {
-		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_discard);
-		curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
-		curl_easy_setopt(e, CURLOPT_READDATA, (void *)t);
-		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, size);
+		m->curl.easy_setopt(e, CURLOPT_UPLOAD, 1L);
+		m->curl.easy_setopt(e, CURLOPT_WRITEFUNCTION, on_discard);
+		m->curl.easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+		m->curl.easy_setopt(e, CURLOPT_READDATA, (void *)t);
+		m->curl.easy_setopt(e, CURLOPT_INFILESIZE_LARGE, size);
 	}
 }
 
@@ -501,11 +569,11 @@ static int setup(struct transfer *t, const char *url, unsigned timeout_s)
 
 	if ((rc = open_local(t, &size)))
 		return rc;
-	if (!(t->easy = curl_easy_init()))
+	if (!(t->easy = t->m->curl.easy_init()))
 		return fail_early(t, -ENOMEM, "starting", "curl");
 	set_options(t, url, timeout_s, size);
-	if ((mc = curl_multi_add_handle(t->m->multi, t->easy)) != CURLM_OK) {
-		snprintf(t->early_msg, sizeof t->early_msg, "%s", curl_multi_strerror(mc));
+	if ((mc = t->m->curl.multi_add_handle(t->m->multi, t->easy)) != CURLM_OK) {
+		snprintf(t->early_msg, sizeof t->early_msg, "%s", t->m->curl.multi_strerror(mc));
 		t->early = -EIO;
 		return -EIO;
 	}

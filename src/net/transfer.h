@@ -1,5 +1,7 @@
 /* File transfers (firmware downloads, diagnostics uploads) with libcurl's
- * multi interface on the process's one libuv loop.
+ * multi interface on the process's one libuv loop. libcurl is not linked:
+ * it is opened at the first transfer, so a process that transfers nothing
+ * never loads it or the libraries it needs.
  *
  * A transfer_mgr is the shared part, one per process: a curl multi handle
  * driven by curl_multi_socket_action, with a uv_poll_t per socket curl
@@ -65,9 +67,10 @@ struct transfer_mgr *transfer_mgr_new(uv_loop_t *loop, const struct transfer_con
 void transfer_mgr_free(struct transfer_mgr *m);
 
 /* Starts a transfer; timeout_s bounds the whole transfer (0: none, the
- * low-speed limit still applies). NULL only when out of memory: a bad URL
- * or a missing file is reported through fn like any other failure. The
- * handle is valid until fn is called or transfer_cancel. */
+ * low-speed limit still applies). The first one loads libcurl (dlopen).
+ * NULL only when out of memory or libcurl cannot be loaded (logged): a bad
+ * URL or a missing file is reported through fn like any other failure.
+ * The handle is valid until fn is called or transfer_cancel. */
 struct transfer *transfer_start(struct transfer_mgr *m, enum transfer_dir dir,
 				const char *url, const char *path, unsigned timeout_s,
 				transfer_done_fn fn, void *arg);

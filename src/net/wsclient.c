@@ -92,6 +92,11 @@ static void lws_log_to_ours(int level, const char *line)
 
 struct ws_net *ws_net_new(uv_loop_t *loop)
 {
+	return ws_net_new_sized(loop, 0);
+}
+
+struct ws_net *ws_net_new_sized(uv_loop_t *loop, unsigned connections)
+{
 	struct lws_context_creation_info info;
 	struct ws_net *net = calloc(1, sizeof *net);
 	void *loops[1] = { loop };
@@ -111,6 +116,11 @@ struct ws_net *ws_net_new(uv_loop_t *loop)
 	 * OpenSSL costs a plain ws:// station half its memory. */
 	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
 	info.foreign_loops = loops;
+	/* lws sizes (and zeroes) its fd tables by the process's fd limit:
+	 * 320 KiB with a limit of 20,000. Room for the connections, a socket
+	 * and a file for each transfer, and what else the process holds. */
+	if (connections)
+		info.fd_limit_per_thread = 2 * connections + 64;
 	info.pcontext = &net->ctx;   /* lws clears it when the context is gone */
 	net->ctx = lws_create_context(&info);
 	if (!net->ctx) {
@@ -350,12 +360,30 @@ static void lost(struct ws_client *c, const char *why)
 		c->ops->on_close(c->ctx, why, delay);
 }
 
+/* lws pings after this much silence and hangs up if nothing comes back
+ * (its fields are 16-bit seconds); 0 disables pinging: the nearest lws
+ * has is a ping after 18 hours. */
+static void set_idle_policy(struct ws_client *c, unsigned ping)
+{
+	if (ping > 30000)
+		ping = 30000;
+	c->idle_policy.secs_since_valid_ping = ping ? (uint16_t)ping : 0xfffe;
+	c->idle_policy.secs_since_valid_hangup = ping ? (uint16_t)(2 * ping + 10) : 0xffff;
+}
+
+static void set_backoff(struct ws_client *c, unsigned min_ms, unsigned max_ms)
+{
+	c->backoff_min = min_ms ? min_ms : 1000;
+	c->backoff_max = max_ms ? max_ms : 60000;
+	if (c->backoff_max < c->backoff_min)
+		c->backoff_max = c->backoff_min;
+}
+
 struct ws_client *ws_client_new(struct ws_net *net, const struct ws_client_config *cfg,
 				const struct ws_client_ops *ops, void *ctx,
 				char *err, size_t errlen)
 {
 	struct ws_client *c = calloc(1, sizeof *c);
-	unsigned ping = cfg->ping_interval_s;
 
 	if (!c || !(c->timer = ev_timer_new(net->loop, c))) {
 		free(c);
@@ -367,13 +395,9 @@ struct ws_client *ws_client_new(struct ws_net *net, const struct ws_client_confi
 	c->ctx = ctx;
 	c->state = WS_WAITING;
 	c->max_frame = cfg->max_frame ? cfg->max_frame : DEFAULT_MAX_FRAME;
-	c->backoff_min = cfg->backoff_min_ms ? cfg->backoff_min_ms : 1000;
-	c->backoff_max = cfg->backoff_max_ms ? cfg->backoff_max_ms : 60000;
+	set_backoff(c, cfg->backoff_min_ms, cfg->backoff_max_ms);
 	c->jitter = cfg->jitter_ms ? cfg->jitter_ms : 1000;
-	/* lws pings after this much silence and hangs up if nothing comes
-	 * back; 0 disables pinging (the nearest lws has: 18 hours). */
-	c->idle_policy.secs_since_valid_ping = ping ? (uint16_t)ping : 0xffff;
-	c->idle_policy.secs_since_valid_hangup = ping ? (uint16_t)(2 * ping + 10) : 0xffff;
+	set_idle_policy(c, cfg->ping_interval_s);
 	c->subprotocol = strdup(cfg->subprotocol ? cfg->subprotocol : "ocpp1.6");
 	c->url = strdup(cfg->url ? cfg->url : "");
 	c->next = net->clients;
@@ -449,6 +473,24 @@ void ws_client_drop(struct ws_client *c, const char *why)
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		lost(c, why);
 	}
+}
+
+void ws_client_set_ping_interval(struct ws_client *c, unsigned seconds)
+{
+	set_idle_policy(c, seconds);
+	/* The connection reads the policy through our pointer; restarting
+	 * its validity timer makes the new interval count from now. Outside
+	 * its own callbacks lws does not re-arm its loop timer for that: wake
+	 * it so that it does. */
+	if (c->state == WS_OPEN && c->wsi) {
+		lws_validity_confirmed(c->wsi);
+		lws_cancel_service(c->net->ctx);
+	}
+}
+
+void ws_client_set_backoff(struct ws_client *c, unsigned min_ms, unsigned max_ms)
+{
+	set_backoff(c, min_ms, max_ms);
 }
 
 void ws_client_connect_now(struct ws_client *c)

@@ -19,6 +19,10 @@ struct ws_net;
 struct ws_client;
 
 struct ws_net *ws_net_new(uv_loop_t *loop);
+/* The same for a process that opens about `connections` connections (0:
+ * unknown): libwebsockets' tables are sized for them, not for the fd
+ * limit. */
+struct ws_net *ws_net_new_sized(uv_loop_t *loop, unsigned connections);
 /* Two steps, as libwebsockets on a foreign loop needs: ws_net_close, in the
  * loop, frees every client and starts taking the context down; once the
  * loop has run dry, ws_net_free finishes and frees. */
@@ -65,6 +69,11 @@ int ws_client_is_open(const struct ws_client *c);
 void ws_client_drop(struct ws_client *c, const char *why);
 /* New Basic Auth password (NULL: none), used from the next connection. */
 int ws_client_set_password(struct ws_client *c, const char *station_id, const char *password);
+/* A new ping interval (0: no pings), in force on the open connection at
+ * once, counted from now. */
+void ws_client_set_ping_interval(struct ws_client *c, unsigned seconds);
+/* New reconnect back-off bounds (0: the defaults), from the next retry. */
+void ws_client_set_backoff(struct ws_client *c, unsigned min_ms, unsigned max_ms);
 /* Reconnects now instead of waiting for the back-off. */
 void ws_client_connect_now(struct ws_client *c);
 

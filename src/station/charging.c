@@ -6,9 +6,11 @@
  * Durability: a transaction's start, meter values and stop are written to
  * the station database (with synchronous=FULL) before anything is sent;
  * the queue sends them in order, one at a time, and removes each only once
- * the central system has acknowledged it. A crash or power cut loses
- * nothing: at start, transactions found open are ended with PowerLoss and
- * the last meter reading. */
+ * the central system has acknowledged it. The readings a stop message
+ * carries (the adapter's tx_sample) are kept on disk as they are taken, in
+ * the commit of their MeterValues. A crash or power cut loses nothing: at
+ * start, transactions found open are ended with PowerLoss, the last meter
+ * reading and the readings kept. */
 #include "config.h"
 
 #include <errno.h>
@@ -256,16 +258,86 @@ static void queue_answered(void *arg, const struct ocpp_result *r)
 /* Queues a message of connector c's transaction; atomically with the
  * write that goes with it when the caller holds a db transaction. */
 static int enqueue(struct station *st, unsigned c, enum station_tx_message kind,
-		   const struct hal_meter *meter, enum station_stop_reason reason)
+		   const struct hal_meter *meter, enum station_stop_reason reason, json_t *samples)
 {
 	const char *action = NULL;
-	json_t *p = st->adapter->tx_message(st, c, &st->conn[c].tx, kind, meter, reason, &action);
+	json_t *p = st->adapter->tx_message(st, c, &st->conn[c].tx, kind, meter, reason, samples,
+					    &action);
 	char *text = p ? json_dumps(p, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
 	int rc = text ? stationdb_queue_push(st->db, action, text, st->conn[c].tx.ref, NULL) : -ENOMEM;
 
 	free(text);
 	json_decref(p);
 	return rc;
+}
+
+/* ------------------------------------------------- stop-message samples */
+
+/* Keeps a reading for connector c's stop message, if the configuration
+ * wants one of this kind; in the caller's db transaction. */
+static int keep_sample(struct station *st, unsigned c, enum stationdb_sample_kind kind,
+		       const struct hal_meter *m)
+{
+	json_t *body = st->adapter->tx_sample(st, c, kind, m);
+	char *text;
+	long max;
+	int rc;
+
+	if (!body)
+		return 0;
+	/* The limit counts the begin and end readings, which are never dropped. */
+	max = st->adapter->setting(st, SET_STOP_TX_MAX_VALUES) - 2;
+	text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	rc = text ? stationdb_sample_add(st->db, st->conn[c].tx.ref, kind, station_now_ms(st), text, max)
+		  : -ENOMEM;
+	free(text);
+	json_decref(body);
+	return rc;
+}
+
+static int collect_sample(void *arg, enum stationdb_sample_kind kind, int64_t time_ms,
+			  const char *body)
+{
+	json_t *j = json_loads(body, 0, NULL);
+
+	if (j && json_array_append_new(arg, j))
+		return -ENOMEM;
+	(void)kind;
+	(void)time_ms;
+	return 0;
+}
+
+/* The readings kept for transaction ref, oldest first (a new reference);
+ * NULL when they cannot be read. */
+static json_t *kept_samples(struct station *st, const char *ref)
+{
+	json_t *all = json_array();
+
+	if (all && stationdb_sample_each(st->db, ref, collect_sample, all)) {
+		log_error("%s: cannot read the readings of %s: %s", st->id, ref, stationdb_errmsg(st->db));
+		json_decref(all);
+		return NULL;
+	}
+	return all;
+}
+
+static void sample_fired(uv_timer_t *t);
+
+/* Samples every interval from the transaction's start (1.6 3.16.1). */
+static void arm_sample_timer(struct station *st, unsigned c, unsigned seconds)
+{
+	struct station_connector *sc = &st->conn[c];
+	int64_t period = (int64_t)seconds * 1000, since;
+
+	if (!sc->sample_timer)
+		return;
+	if (!seconds || !sc->tx.active) {
+		uv_timer_stop(sc->sample_timer);
+		return;
+	}
+	since = mono(st) - sc->tx_mono_start;
+	uv_timer_start(sc->sample_timer, sample_fired,
+		       (uint64_t)(period - (since > 0 ? since % period : 0)), (uint64_t)period);
 }
 
 /* --------------------------------------------------------- transactions */
@@ -302,6 +374,7 @@ static void start_tx(struct station *st, unsigned c, const char *id_tag)
 		int64_t wh = 0, t;
 		stationdb_meter_get(st->db, (int)c, &wh, &t);
 		m.energy_wh = (double)wh;
+		m.have |= HAL_METER_ENERGY;
 	}
 	if (apply(st, c, &ev, &r))
 		return;
@@ -323,7 +396,9 @@ static void start_tx(struct station *st, unsigned c, const char *id_tag)
 		rc = stationdb_tx_create(st->db, sc->tx.ref, (int)c, sc->tx.id_tag,
 					 sc->tx.meter_start_wh, sc->tx.start_ms);
 	if (!rc)
-		rc = enqueue(st, c, TXMSG_START, &m, STOP_OTHER);
+		rc = enqueue(st, c, TXMSG_START, &m, STOP_OTHER, NULL);
+	if (!rc)
+		rc = keep_sample(st, c, STATIONDB_SAMPLE_BEGIN, &m);
 	rc = rc ? (stationdb_rollback(st->db), rc) : stationdb_commit(st->db);
 	if (rc) {
 		/* Not on disk, not started: charging without a durable record
@@ -337,6 +412,10 @@ static void start_tx(struct station *st, unsigned c, const char *id_tag)
 	}
 	log_info("%s: connector %u: charging for %s from %" PRId64 " Wh", st->id, c, sc->tx.id_tag,
 		 sc->tx.meter_start_wh);
+	sc->tx_mono_start = mono(st);
+	if (!sc->sample_timer)
+		sc->sample_timer = ev_timer_new(st->loop, st);
+	arm_sample_timer(st, c, (unsigned)st->adapter->setting(st, SET_METER_SAMPLE_INTERVAL));
 	st->adapter->tx_event(st, c, TX_BEGUN, &sc->tx);
 	hal_set_lock(st->hal, (int)c, 1);
 	station_apply_limits(st);
@@ -356,15 +435,19 @@ static void stop_tx(struct station *st, unsigned c, enum station_stop_reason rea
 	struct station_connector *sc = &st->conn[c];
 	struct connector_event ev = { .type = CONN_EV_TX_STOPPED, .unplugged = unplugged };
 	struct hal_meter m = { 0 };
+	json_t *samples;
 	int rc;
 
 	if (!sc->tx.active)
 		return;
+	if (sc->sample_timer)
+		uv_timer_stop(sc->sample_timer);
 	hal_set_contactor(st->hal, (int)c, 0, mono(st));
 	if (read_meter(st, c, &m) && !(m.have & HAL_METER_ENERGY)) {
 		int64_t wh = sc->tx.meter_start_wh, t;
 		stationdb_meter_get(st->db, (int)c, &wh, &t);
 		m.energy_wh = (double)wh;
+		m.have |= HAL_METER_ENERGY;
 	}
 	switch (reason) {
 	case STOP_REMOTE: ev.reason = CONN_STOP_REMOTE; break;
@@ -373,12 +456,18 @@ static void stop_tx(struct station *st, unsigned c, enum station_stop_reason rea
 	case STOP_LOCAL: ev.reason = CONN_STOP_LOCAL; break;
 	default: ev.reason = CONN_STOP_OTHER; break;
 	}
+	/* The stop message takes the kept readings along; they go in the
+	 * same commit. */
 	rc = stationdb_begin(st->db);
+	samples = rc ? NULL : kept_samples(st, sc->tx.ref);
 	if (!rc)
-		rc = enqueue(st, c, TXMSG_STOP, &m, reason);
+		rc = enqueue(st, c, TXMSG_STOP, &m, reason, samples);
+	if (!rc)
+		rc = stationdb_sample_clear(st->db, sc->tx.ref);
 	if (!rc)
 		rc = stationdb_tx_finish(st->db, sc->tx.ref, (int64_t)m.energy_wh, station_now_ms(st),
 					 stop_reason_name(reason));
+	json_decref(samples);
 	rc = rc ? (stationdb_rollback(st->db), rc) : stationdb_commit(st->db);
 	if (rc)
 		log_error("%s: connector %u: cannot record the stop: %s", st->id, c, stationdb_errmsg(st->db));
@@ -696,17 +785,28 @@ static void tick(uv_timer_t *t)
 		uv_timer_stop(st->tick_timer);
 }
 
-static void meter_fired(uv_timer_t *t)
+/* A transaction's periodic sample: its MeterValues and the reading kept
+ * for the stop message, with the meter register, in one commit. */
+static void sample_fired(uv_timer_t *t)
 {
 	struct station *st = t->data;
+	unsigned c;
+	struct hal_meter m;
+	int rc;
 
-	for (unsigned c = 1; c <= (unsigned)st->cfg.connectors; c++) {
-		struct hal_meter m;
-		if (!st->conn[c].tx.active || read_meter(st, c, &m))
-			continue;
-		if (enqueue(st, c, TXMSG_METER, &m, STOP_OTHER))
-			log_error("%s: cannot queue meter values: %s", st->id, stationdb_errmsg(st->db));
+	for (c = 1; c <= (unsigned)st->cfg.connectors && st->conn[c].sample_timer != t; c++)
+		;
+	if (c > (unsigned)st->cfg.connectors || !st->conn[c].tx.active)
+		return;
+	rc = stationdb_begin(st->db);
+	if (rc == 0 && read_meter(st, c, &m) == 0) {
+		rc = enqueue(st, c, TXMSG_METER, &m, STOP_OTHER, NULL);
+		if (!rc)
+			rc = keep_sample(st, c, STATIONDB_SAMPLE_PERIODIC, &m);
 	}
+	rc = rc ? (stationdb_rollback(st->db), rc) : stationdb_commit(st->db);
+	if (rc)
+		log_error("%s: cannot queue meter values: %s", st->id, stationdb_errmsg(st->db));
 	charging_pump(st);
 }
 
@@ -722,7 +822,13 @@ static void clock_fired(uv_timer_t *t)
 		if (read_meter(st, c, &m))
 			continue;
 		if (st->conn[c].tx.active) {
-			if (enqueue(st, c, TXMSG_CLOCK, &m, STOP_OTHER))
+			int rc = stationdb_begin(st->db);
+			if (!rc)
+				rc = enqueue(st, c, TXMSG_CLOCK, &m, STOP_OTHER, NULL);
+			if (!rc)
+				rc = keep_sample(st, c, STATIONDB_SAMPLE_CLOCK, &m);
+			rc = rc ? (stationdb_rollback(st->db), rc) : stationdb_commit(st->db);
+			if (rc)
 				log_error("%s: cannot queue meter values: %s", st->id, stationdb_errmsg(st->db));
 		} else if (online(st)) {
 			st->adapter->meter_now(st, c, &m, "Sample.Clock");
@@ -750,10 +856,8 @@ void charging_align_clock(struct station *st)
 
 void charging_set_sample_interval(struct station *st, unsigned seconds)
 {
-	if (seconds)
-		uv_timer_start(st->meter_timer, meter_fired, seconds * 1000ULL, seconds * 1000ULL);
-	else
-		uv_timer_stop(st->meter_timer);
+	for (unsigned c = 1; c <= (unsigned)st->cfg.connectors; c++)
+		arm_sample_timer(st, c, seconds);
 }
 
 /* ------------------------------------------------------------ lifetime */
@@ -771,6 +875,8 @@ static void recover(struct station *st)
 		unsigned c = (unsigned)open[i].connector;
 		int64_t wh = open[i].meter_start_wh, t;
 		struct hal_meter m = { .have = HAL_METER_ENERGY };
+		json_t *samples = NULL;
+		int rc;
 
 		if (c < 1 || c > (unsigned)st->cfg.connectors)
 			continue;
@@ -782,13 +888,22 @@ static void recover(struct station *st)
 		st->conn[c].tx.meter_start_wh = open[i].meter_start_wh;
 		st->conn[c].tx.has_id = open[i].has_transaction_id;
 		st->conn[c].tx.id = open[i].transaction_id;
-		if (stationdb_begin(st->db) == 0 &&
-		    enqueue(st, c, TXMSG_STOP, &m, STOP_POWER_LOSS) == 0 &&
-		    stationdb_tx_finish(st->db, open[i].ref, (int64_t)m.energy_wh, station_now_ms(st),
-					"PowerLoss") == 0)
-			stationdb_commit(st->db);
-		else
-			stationdb_rollback(st->db);
+		/* What was kept before the crash goes with the stop message. */
+		rc = stationdb_begin(st->db);
+		if (!rc && !(samples = kept_samples(st, open[i].ref)))
+			rc = -EIO;
+		if (!rc)
+			rc = enqueue(st, c, TXMSG_STOP, &m, STOP_POWER_LOSS, samples);
+		if (!rc)
+			rc = stationdb_sample_clear(st->db, open[i].ref);
+		if (!rc)
+			rc = stationdb_tx_finish(st->db, open[i].ref, (int64_t)m.energy_wh,
+						 station_now_ms(st), "PowerLoss");
+		rc = rc ? (stationdb_rollback(st->db), rc) : stationdb_commit(st->db);
+		if (rc)
+			log_error("%s: connector %u: cannot end transaction %s: %s", st->id, c,
+				  open[i].ref, stationdb_errmsg(st->db));
+		json_decref(samples);
 		log_warn("%s: connector %u: transaction %s was open at start; ended (PowerLoss) at %.0f Wh",
 			 st->id, c, open[i].ref, m.energy_wh);
 		memset(&st->conn[c].tx, 0, sizeof st->conn[c].tx);
@@ -828,12 +943,11 @@ int charging_init(struct station *st, char *err, size_t errlen)
 		if (st->sim)
 			st->hal = hal_sim_hal(st->sim);
 	}
-	st->meter_timer = ev_timer_new(st->loop, st);
 	st->hal_timer = ev_timer_new(st->loop, st);
 	st->queue_timer = ev_timer_new(st->loop, st);
 	st->tick_timer = ev_timer_new(st->loop, st);
 	st->clock_timer = ev_timer_new(st->loop, st);
-	if (!st->hal || !st->meter_timer || !st->hal_timer || !st->queue_timer || !st->tick_timer ||
+	if (!st->hal || !st->hal_timer || !st->queue_timer || !st->tick_timer ||
 	    !st->clock_timer)
 		return snprintf(err, errlen, "%s: out of memory", st->id), -1;
 	hal_attach(st->hal, &hal_events, st);
@@ -855,11 +969,12 @@ int charging_init(struct station *st, char *err, size_t errlen)
 
 void charging_fini(struct station *st)
 {
-	uv_timer_t *timers[] = { st->meter_timer, st->hal_timer, st->queue_timer, st->tick_timer,
-				 st->clock_timer };
+	uv_timer_t *timers[] = { st->hal_timer, st->queue_timer, st->tick_timer, st->clock_timer };
 
 	for (size_t i = 0; i < sizeof timers / sizeof *timers; i++)
 		ev_timer_free(timers[i]);
+	for (unsigned c = 1; c <= (unsigned)st->cfg.connectors && c <= STATION_MAX_CONNECTORS; c++)
+		ev_timer_free(st->conn[c].sample_timer);
 	if (st->sim)
 		hal_sim_free(st->sim);
 	else if (st->hal)

@@ -36,6 +36,7 @@ struct settings {
 	     connector_max_power;
 	int hal, connector_type;
 	long count, first, connectors, call_timeout;
+	long ping_interval, reconnect_min, reconnect_max, log_buffer;
 	int ocpp, log_level, syslog;
 };
 
@@ -92,12 +93,20 @@ static const struct cfg_option settings_table[] = {
 	  "exec: each connector's maximum power (W); 0: current x 230 V x phases"),
 	S("call-timeout", CFG_INT, call_timeout, "30", 1, 3600, NULL,
 	  "seconds to wait for the central system's answer"),
+	S("ping-interval", CFG_INT, ping_interval, "60", 0, 86400, NULL,
+	  "WebSocket ping after this many idle seconds (0: none) until the central system sets WebSocketPingInterval"),
+	S("reconnect-min", CFG_INT, reconnect_min, "1", 1, 3600, NULL,
+	  "seconds before the first reconnect attempt (doubling from there)"),
+	S("reconnect-max", CFG_INT, reconnect_max, "60", 1, 86400, NULL,
+	  "longest wait between reconnect attempts, in seconds"),
 	S("state-dir", CFG_STRING, state_dir, NULL, 0, 0, NULL,
 	  "where the stations keep their state (default: $XDG_STATE_HOME/evstationd, /var/lib/evstationd for root)"),
 	S("ctl-socket", CFG_STRING, ctl_socket, NULL, 0, 0, NULL,
 	  "the control socket (default: STATE-DIR/evstationd.sock; \"none\" for none)"),
 	S("log-level", CFG_ENUM, log_level, "info", 0, 0, levels, "error, warn, info or debug"),
 	S("syslog", CFG_BOOL, syslog, "no", 0, 0, NULL, "log to syslog instead of stderr"),
+	S("log-buffer", CFG_INT, log_buffer, "64", 0, 65536, NULL,
+	  "KiB of the most recent log lines kept in memory for GetDiagnostics (0: none)"),
 	{ NULL, 0, 0, NULL, 0, 0, NULL, NULL }
 };
 
@@ -114,6 +123,9 @@ struct daemon {
 	int stopping;
 	uint64_t grace_started;
 	const char *config_path;
+	struct settings *settings;  /* in force */
+	int argc;                   /* the command line, read again on SIGHUP */
+	char **argv;
 };
 
 static void usage(FILE *out)
@@ -137,35 +149,38 @@ static void usage(FILE *out)
 	fprintf(out, "\nexit status: 0 ok, 1 failure, 2 usage error, 3 configuration error.\n");
 }
 
-/* Reads defaults, the file, then the command line into s. */
-static int load_settings(struct settings *s, int argc, char **argv, const char **config_path,
-			 int *check_only)
+static const char *config_path_of(int argc, char **argv)
 {
-	char err[512];
+	const char *path = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc)
+			path = argv[++i];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			path = argv[i] + 9;
+	}
+	return path;
+}
+
+/* Reads defaults, the file, then the command line into s: an exit status,
+ * and on failure the reason in err. */
+static int read_settings(struct settings *s, int argc, char **argv, const char *config_path,
+			 int *check_only, char *err, size_t errlen)
+{
 	int i;
 
-	*config_path = NULL;
 	*check_only = 0;
-	for (i = 1; i < argc; i++) {
-		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc)
-			*config_path = argv[++i];
-		else if (strncmp(argv[i], "--config=", 9) == 0)
-			*config_path = argv[i] + 9;
-	}
-	if (cfg_defaults(settings_table, s, err, sizeof err)) {
-		fprintf(stderr, "evstationd: %s\n", err);
+	if (cfg_defaults(settings_table, s, err, errlen))
 		return EV_EXIT_SOFTWARE;
-	}
-	if (*config_path) {
-		int rc = cfg_load(settings_table, s, *config_path, err, sizeof err);
-		if (rc) {
-			fprintf(stderr, "evstationd: %s\n", err);
+	if (config_path) {
+		int rc = cfg_load(settings_table, s, config_path, err, errlen);
+		if (rc)
 			return rc == -2 ? EV_EXIT_IO : EV_EXIT_CONFIG;
-		}
 	}
 	for (i = 1; i < argc; i++) {
 		char name[64], *eq;
 		const char *value;
+		const struct cfg_option *o;
 
 		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
 			i++;
@@ -178,43 +193,53 @@ static int load_settings(struct settings *s, int argc, char **argv, const char *
 			continue;
 		}
 		if (strncmp(argv[i], "--", 2) != 0) {
-			fprintf(stderr, "evstationd: unexpected argument '%s' (see 'evstationd --help')\n", argv[i]);
+			snprintf(err, errlen, "unexpected argument '%s' (see 'evstationd --help')", argv[i]);
 			return EV_EXIT_USAGE;
 		}
 		snprintf(name, sizeof name, "%s", argv[i] + 2);
 		eq = strchr(name, '=');
 		if (eq)
 			*eq = '\0';
-		if (!cfg_find(settings_table, name)) {
-			fprintf(stderr, "evstationd: unknown option '--%s' (see 'evstationd --help')\n", name);
+		if (!(o = cfg_find(settings_table, name))) {
+			snprintf(err, errlen, "unknown option '--%s' (see 'evstationd --help')", name);
 			return EV_EXIT_USAGE;
 		}
 		if (eq) {
-			*eq = '\0';
 			value = strchr(argv[i], '=') + 1;
-		} else if (cfg_find(settings_table, name) && cfg_find(settings_table, name)->type == CFG_BOOL &&
-			   (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)) {
+		} else if (o->type == CFG_BOOL && (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)) {
 			value = "yes";
 		} else if (i + 1 < argc) {
 			value = argv[++i];
 		} else {
-			fprintf(stderr, "evstationd: --%s needs a value\n", name);
+			snprintf(err, errlen, "--%s needs a value", name);
 			return EV_EXIT_USAGE;
 		}
-		if (cfg_set(settings_table, s, name, value, "command line", err, sizeof err)) {
-			fprintf(stderr, "evstationd: %s\n", err);
+		if (cfg_set(settings_table, s, name, value, "command line", err, errlen))
 			return EV_EXIT_USAGE;
-		}
 	}
 	if (s->hal == 1 && s->count > 1) {
-		fprintf(stderr, "evstationd: hal = exec drives one station's hardware: count must be 1\n");
+		snprintf(err, errlen, "hal = exec drives one station's hardware: count must be 1");
 		return EV_EXIT_CONFIG;
 	}
 	if (s->count > 1 && !strchr(s->id, '%')) {
-		fprintf(stderr, "evstationd: with count %ld, id must be a pattern such as SIM%%04ld\n", s->count);
+		snprintf(err, errlen, "with count %ld, id must be a pattern such as SIM%%04ld", s->count);
+		return EV_EXIT_CONFIG;
+	}
+	if (s->reconnect_max < s->reconnect_min) {
+		snprintf(err, errlen, "reconnect-max (%ld) is below reconnect-min (%ld)", s->reconnect_max,
+			 s->reconnect_min);
 		return EV_EXIT_CONFIG;
 	}
 	return EV_EXIT_OK;
+}
+
+/* The station settings that may change while running (station_reconfigure). */
+static void live_station_config(const struct settings *s, struct station_config *sc)
+{
+	sc->call_timeout_s = (unsigned)s->call_timeout;
+	sc->ping_interval_s = s->ping_interval;
+	sc->reconnect_min_ms = (unsigned)s->reconnect_min * 1000;
+	sc->reconnect_max_ms = (unsigned)s->reconnect_max * 1000;
 }
 
 static void make_id(const struct settings *s, long n, char *out, size_t size)
@@ -290,27 +315,125 @@ static void on_stop_signal(uv_signal_t *h, int signum)
 	uv_timer_start(&d->grace, grace_check, 0, 100);
 }
 
+/* What SIGHUP applies to a running daemon; everything else needs a restart. */
+static int live_setting(const char *name)
+{
+	static const char *const live[] = { "log-level", "syslog", "log-buffer", "call-timeout",
+		"ping-interval", "reconnect-min", "reconnect-max", NULL };
+
+	for (const char *const *p = live; *p; p++)
+		if (strcmp(*p, name) == 0)
+			return 1;
+	return 0;
+}
+
+static size_t value_size(const struct cfg_option *o)
+{
+	return o->type == CFG_STRING ? sizeof(char *) : o->type == CFG_INT ? sizeof(long) : sizeof(int);
+}
+
+static int same_value(const struct cfg_option *o, const struct settings *a, const struct settings *b)
+{
+	const char *x = (const char *)a + o->offset, *y = (const char *)b + o->offset;
+
+	if (o->type == CFG_STRING) {
+		const char *sx = *(char *const *)x, *sy = *(char *const *)y;
+		return sx == sy || (sx && sy && strcmp(sx, sy) == 0);
+	}
+	return memcmp(x, y, value_size(o)) == 0;
+}
+
+static void swap_value(const struct cfg_option *o, struct settings *a, struct settings *b)
+{
+	char tmp[sizeof(long) > sizeof(char *) ? sizeof(long) : sizeof(char *)];
+	char *x = (char *)a + o->offset, *y = (char *)b + o->offset;
+	size_t n = value_size(o);
+
+	memcpy(tmp, x, n);
+	memcpy(x, y, n);
+	memcpy(y, tmp, n);
+}
+
+static void value_text(const struct cfg_option *o, const struct settings *s, char *out, size_t size)
+{
+	const char *v = (const char *)s + o->offset;
+
+	if (o->type == CFG_STRING)
+		snprintf(out, size, "%s", *(char *const *)v ? *(char *const *)v : "(none)");
+	else if (o->type == CFG_INT)
+		snprintf(out, size, "%ld", *(const long *)v);
+	else if (o->type == CFG_BOOL)
+		snprintf(out, size, "%s", *(const int *)v ? "yes" : "no");
+	else
+		snprintf(out, size, "%s", o->choices[*(const int *)v]);
+}
+
+static void apply_live(struct daemon *d, const struct settings *old, const struct settings *s)
+{
+	struct station_config sc = { 0 };
+
+	if (s->syslog != old->syslog) {
+		ev_log_close();
+		ev_log_open("evstationd", (enum ev_log_level)s->log_level, s->syslog);
+	} else {
+		ev_log_set_level((enum ev_log_level)s->log_level);
+	}
+	if (s->log_buffer != old->log_buffer && ev_log_ring_enable((size_t)s->log_buffer * 1024))
+		log_error("evstationd: no memory for a %ld KiB log buffer", s->log_buffer);
+	live_station_config(s, &sc);
+	for (long i = 0; i < d->n_stations; i++)
+		station_reconfigure(d->stations[i], &sc);
+}
+
+/* SIGHUP: the settings are read again as at the start (defaults, file,
+ * command line). What can change live is applied; the rest stays as it is
+ * until a restart, and says so. */
 static void on_hup(uv_signal_t *h, int signum)
 {
 	struct daemon *d = h->data;
 	struct settings s = { 0 };
-	char err[512];
+	char err[512], applied[512] = "", later[512] = "";
+	int check_only, n_applied = 0, n_later = 0;
 
-	/* The log level takes effect at once; connection settings need a
-	 * restart (stations keep running meanwhile). */
+	(void)signum;
 	if (!d->config_path) {
 		log_info("evstationd: SIGHUP: no config file to reload");
 		return;
 	}
-	if (cfg_defaults(settings_table, &s, err, sizeof err) ||
-	    cfg_load(settings_table, &s, d->config_path, err, sizeof err)) {
-		log_error("evstationd: reload failed, keeping the old settings: %s", err);
-	} else {
-		ev_log_set_level((enum ev_log_level)s.log_level);
-		log_info("evstationd: reloaded %s (log level %s)", d->config_path, levels[s.log_level]);
+	if (read_settings(&s, d->argc, d->argv, d->config_path, &check_only, err, sizeof err)) {
+		log_error("evstationd: reload failed, keeping the settings in force: %s", err);
+		cfg_free(settings_table, &s);
+		return;
 	}
+	for (const struct cfg_option *o = settings_table; o->name; o++) {
+		int changed = !same_value(o, d->settings, &s);
+		char *list = live_setting(o->name) ? applied : later;
+
+		if (!live_setting(o->name))
+			swap_value(o, d->settings, &s);   /* the old value stays in force */
+		if (!changed)
+			continue;
+		if (live_setting(o->name)) {
+			char v[128];
+			value_text(o, &s, v, sizeof v);
+			log_info("evstationd: reload: %s is now %s", o->name, v);
+			n_applied++;
+		} else {
+			log_warn("evstationd: reload: %s changed; it takes effect after a restart", o->name);
+			n_later++;
+		}
+		if (strlen(list) + strlen(o->name) + 3 < sizeof applied)
+			snprintf(list + strlen(list), sizeof applied - strlen(list), "%s%s",
+				 *list ? ", " : "", o->name);
+	}
+	/* s now holds the settings in force, d->settings what they replace. */
+	apply_live(d, d->settings, &s);
+	for (const struct cfg_option *o = settings_table; o->name; o++)
+		swap_value(o, d->settings, &s);
 	cfg_free(settings_table, &s);
-	(void)signum;
+	log_info("evstationd: reloaded %s: %s%s%s%s", d->config_path,
+		 n_applied ? "applied " : "nothing to apply", applied,
+		 n_later ? "; needs a restart: " : "", later);
 }
 
 /* The state directory: the setting, else XDG, else /var/lib for root. */
@@ -433,7 +556,7 @@ int main(int argc, char **argv)
 	struct settings s = { 0 };
 	struct daemon d = { 0 };
 	uv_loop_t loop;
-	char dir[4096] = "";
+	char dir[4096] = "", err[512];
 	int check_only, rc;
 
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -444,20 +567,32 @@ int main(int argc, char **argv)
 		printf("evstationd %s (OCPP 1.6)\n", PACKAGE_VERSION);
 		return EV_EXIT_OK;
 	}
-	rc = load_settings(&s, argc, argv, &d.config_path, &check_only);
+	d.config_path = config_path_of(argc, argv);
+	rc = read_settings(&s, argc, argv, d.config_path, &check_only, err, sizeof err);
 	/* From here on every path frees the settings at the end. */
 	if (rc != EV_EXIT_OK || check_only) {
 		if (rc == EV_EXIT_OK)
 			printf("evstationd: settings are valid\n");
+		else
+			fprintf(stderr, "evstationd: %s\n", err);
 		cfg_free(settings_table, &s);
 		return rc;
 	}
+	d.settings = &s;
+	d.argc = argc;
+	d.argv = argv;
 	ev_log_open("evstationd", (enum ev_log_level)s.log_level, s.syslog);
+	/* SQLite's lookaside buffer (120 KiB per connection, all of it touched
+	 * at open) saves mallocs we do not need to save: one small database. */
+	sqlite3_config(SQLITE_CONFIG_LOOKASIDE, 0, 0);
+	/* The most recent lines go into diagnostics uploads. */
+	if (s.log_buffer && ev_log_ring_enable((size_t)s.log_buffer * 1024))
+		log_warn("evstationd: no memory for a log buffer");
 	signal(SIGPIPE, SIG_IGN);
 
 	uv_loop_init(&loop);
 	d.loop = &loop;
-	d.net = ws_net_new(&loop);
+	d.net = ws_net_new_sized(&loop, (unsigned)s.count);
 	/* Before any station: shutdown_all closes these handles. */
 	uv_signal_init(&loop, &d.sig_term);
 	uv_signal_init(&loop, &d.sig_int);
@@ -473,7 +608,7 @@ int main(int argc, char **argv)
 		return EV_EXIT_SOFTWARE;
 	}
 	{
-		char path[4200], err[512];
+		char path[4200];
 		if (state_dir(&s, dir, sizeof dir)) {
 			log_error("evstationd: cannot make the state directory %s: %s", dir, strerror(errno));
 			rc = EV_EXIT_IO;
@@ -516,7 +651,7 @@ int main(int argc, char **argv)
 	for (long i = 0; rc == EV_EXIT_OK && i < s.count; i++) {
 		struct station_config sc = { 0 };
 		char work[4300];
-		char id[128], err[512];
+		char id[128];
 
 		make_id(&s, s.first + i, id, sizeof id);
 		sc.id = id;
@@ -531,7 +666,7 @@ int main(int argc, char **argv)
 		sc.serial = s.serial;
 		sc.firmware_version = s.firmware_version;
 		sc.connectors = (int)s.connectors;
-		sc.call_timeout_s = (unsigned)s.call_timeout;
+		live_station_config(&s, &sc);
 		sc.db = d.db;
 		sc.transfers = d.transfers;
 		sc.firmware_hook = s.firmware_hook;
@@ -565,5 +700,6 @@ int main(int argc, char **argv)
 	free(d.stations);
 	cfg_free(settings_table, &s);
 	ev_log_close();
+	ev_log_ring_enable(0);
 	return rc;
 }

@@ -589,19 +589,84 @@ static void format_bound(int64_t ms, const char *open, char *out, size_t size)
 		snprintf(out, size, "%s", open);
 }
 
-/* The diagnostics file: plain text, a header, the state, the log lines. */
+/* ---- the diagnostics archive: a POSIX ustar file, readable anywhere */
+
+#define TAR_BLOCK 512
+
+/* An octal field of width n (n - 1 digits and a NUL), as tar wants. */
+static void tar_octal(unsigned char *field, size_t n, unsigned long long v)
+{
+	field[n - 1] = '\0';
+	for (size_t i = n - 1; i-- > 0; v >>= 3)
+		field[i] = (unsigned char)('0' + (v & 7));
+}
+
+static int tar_member(FILE *f, const char *name, const char *data, size_t len, int64_t mtime_ms)
+{
+	static const char zeros[TAR_BLOCK];
+	unsigned char h[TAR_BLOCK] = { 0 };
+	unsigned sum = 0;
+
+	snprintf((char *)h, 100, "%s", name);
+	tar_octal(h + 100, 8, 0644);                    /* mode */
+	tar_octal(h + 108, 8, 0);                       /* uid */
+	tar_octal(h + 116, 8, 0);                       /* gid */
+	tar_octal(h + 124, 12, len);
+	tar_octal(h + 136, 12, mtime_ms > 0 ? (unsigned long long)(mtime_ms / 1000) : 0);
+	memset(h + 148, ' ', 8);                        /* the checksum counts as spaces */
+	h[156] = '0';                                   /* a regular file */
+	memcpy(h + 257, "ustar", 6);
+	memcpy(h + 263, "00", 2);
+	for (size_t i = 0; i < sizeof h; i++)
+		sum += h[i];
+	tar_octal(h + 148, 7, sum);                     /* six digits, NUL, the space stays */
+	fwrite(h, 1, sizeof h, f);
+	fwrite(data, 1, len, f);
+	fwrite(zeros, 1, (TAR_BLOCK - len % TAR_BLOCK) % TAR_BLOCK, f);
+	return ferror(f) ? -EIO : 0;
+}
+
+/* A JSON value as an archive member (absent: none). */
+static int tar_json(FILE *f, const char *name, const json_t *v, int64_t mtime_ms)
+{
+	char *text;
+	int rc;
+
+	if (!v)
+		return 0;
+	text = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	if (!text)
+		return -ENOMEM;
+	rc = tar_member(f, name, text, strlen(text), mtime_ms);
+	free(text);
+	return rc;
+}
+
+static int tar_text(FILE *f, const char *name, char *text, size_t len, int64_t mtime_ms)
+{
+	int rc = text ? tar_member(f, name, text, len, mtime_ms) : -ENOMEM;
+	free(text);
+	return rc;
+}
+
+/* The diagnostics archive: diagnostics.txt (what this is), state.json,
+ * configuration.json (content's "configuration"), log.txt (its "log"
+ * lines). */
 static int write_diagnostics(const struct firmware *fw, const char *path, json_t *content,
 			     const struct diag_request *req, int64_t now)
 {
-	json_t *log = json_object_get(content, "log"), *state = json_copy(content), *line;
-	char created[RFC3339_MAX], from[RFC3339_MAX], to[RFC3339_MAX];
-	FILE *f;
-	size_t i;
+	static const char zeros[2 * TAR_BLOCK];
+	json_t *log = json_object_get(content, "log"), *conf = json_object_get(content, "configuration");
+	json_t *state = json_copy(content), *line;
+	char created[RFC3339_MAX], from[RFC3339_MAX], to[RFC3339_MAX], *text = NULL;
+	size_t i, len = 0, lines = 0;
+	FILE *f, *mem;
 	int rc = 0;
 
 	if (!state)
 		return -ENOMEM;
 	json_object_del(state, "log");
+	json_object_del(state, "configuration");
 	if (!(f = fopen(path, "we"))) {
 		rc = -errno;
 		json_decref(state);
@@ -610,15 +675,34 @@ static int write_diagnostics(const struct firmware *fw, const char *path, json_t
 	format_bound(now, "now", created, sizeof created);
 	format_bound(req->start_ms, "the beginning", from, sizeof from);
 	format_bound(req->stop_ms, "now", to, sizeof to);
-	fprintf(f, "Diagnostics of charging station %s\n", fw->station_id);
-	fprintf(f, "Created %s by %s %s\n", created, PACKAGE_NAME, PACKAGE_VERSION);
-	fprintf(f, "Period: from %s to %s\n\n== state ==\n", from, to);
-	json_dumpf(state, f, JSON_INDENT(2) | JSON_SORT_KEYS);
-	fputs("\n\n== log ==\n", f);
 	json_array_foreach(log, i, line)
-		if (json_is_string(line))
-			fprintf(f, "%s\n", json_string_value(line));
-	if (ferror(f))
+		lines += json_is_string(line);
+	if ((mem = open_memstream(&text, &len))) {
+		fprintf(mem, "Diagnostics of charging station %s\n", fw->station_id);
+		fprintf(mem, "Created %s by %s %s\n", created, PACKAGE_NAME, PACKAGE_VERSION);
+		fprintf(mem, "Period: from %s to %s\n\n", from, to);
+		fprintf(mem, "state.json          the station's state now\n");
+		if (conf)
+			fprintf(mem, "configuration.json  its configuration keys\n");
+		fprintf(mem, "log.txt             %zu log line%s of the period\n", lines, lines == 1 ? "" : "s");
+		fclose(mem);
+	}
+	rc = tar_text(f, "diagnostics.txt", mem ? text : NULL, len, now);
+	if (!rc)
+		rc = tar_json(f, "state.json", state, now);
+	if (!rc)
+		rc = tar_json(f, "configuration.json", conf, now);
+	text = NULL;
+	len = 0;
+	if (!rc && (mem = open_memstream(&text, &len))) {
+		json_array_foreach(log, i, line)
+			if (json_is_string(line))
+				fprintf(mem, "%s\n", json_string_value(line));
+		fclose(mem);
+	}
+	if (!rc)
+		rc = tar_text(f, "log.txt", text, len, now);
+	if (!rc && fwrite(zeros, 1, sizeof zeros, f) != sizeof zeros)   /* the end of the archive */
 		rc = -EIO;
 	if (fclose(f) && !rc)
 		rc = -errno;
@@ -628,7 +712,7 @@ static int write_diagnostics(const struct firmware *fw, const char *path, json_t
 	return rc;
 }
 
-/* "<station>-diagnostics-20240101T100000Z.txt" */
+/* "<station>-diagnostics-20240101T100000Z.tar" */
 static void diag_name(const struct firmware *fw, int64_t now, char *out, size_t size)
 {
 	char id[NAME_PART_MAX + 1], stamp[RFC3339_MAX], compact[RFC3339_MAX];
@@ -641,7 +725,7 @@ static void diag_name(const struct firmware *fw, int64_t now, char *out, size_t 
 		if (*p != '-' && *p != ':')
 			compact[n++] = *p;
 	compact[n] = '\0';
-	snprintf(out, size, "%s-diagnostics-%sZ.txt", id[0] ? id : "station", compact);
+	snprintf(out, size, "%s-diagnostics-%sZ.tar", id[0] ? id : "station", compact);
 }
 
 int firmware_get_diagnostics(struct firmware *fw, const struct diag_request *req,

@@ -30,8 +30,9 @@
  *     status, so the adapter just logs).
  *
  * Diagnostics (GetDiagnostics):
- *   the file is written at once from ops->diagnostics (plain text: a header,
- *   the state as indented JSON, then the log lines) and its name returned
+ *   the file is written at once from ops->diagnostics (a POSIX tar archive:
+ *   diagnostics.txt saying what it is and the period, state.json,
+ *   configuration.json, log.txt with the log lines) and its name returned
  *   for GetDiagnostics.conf; then Uploading -> Uploaded, or UploadFailed
  *   once every attempt failed. The upload goes to location + "/" + name:
  *   FTP(S) STOR, HTTP(S) PUT, file:// a copy (net/transfer.h). The file is
@@ -108,7 +109,8 @@ struct firmware_ops {
 	void (*on_installed)(void *ctx, const char *version);
 	/* Optional: what goes into a diagnostics file for the period (bounds in
 	 * Unix ms, INT64_MIN / INT64_MAX when open): a new JSON object; "log",
-	 * an array of strings, is written as lines, the rest as the state.
+	 * an array of strings, goes into log.txt as lines, "configuration"
+	 * into configuration.json, the rest into state.json.
 	 * NULL (or no callback): no diagnostics available. */
 	json_t *(*diagnostics)(void *ctx, int64_t start_ms, int64_t stop_ms);
 	/* Optional: 0 while installing must wait. */

@@ -16,6 +16,9 @@
 #include "util/rfc3339.h"
 #include "util/uvtimer.h"
 
+/* transactionData's bound when StopTransactionMaxMeterValues is absent */
+#define STOP_TX_MAX_VALUES 100
+
 /* What the 1.6 adapter keeps per station. */
 struct s16 {
 	struct config16 *keys;
@@ -58,6 +61,8 @@ static void key_changed(void *ctx, const char *key, const char *value)
 		charging_align_clock(st);
 	else if (strcmp(key, "AuthorizationKey") == 0)
 		use_authorization_key(st, value, 1);
+	else if (strcmp(key, "WebSocketPingInterval") == 0)
+		station_set_ping_interval(st, (unsigned)strtoul(value, NULL, 10));
 }
 
 static const struct config16_ops key_ops = { NULL, key_changed };
@@ -181,16 +186,37 @@ static void fw_installed(void *ctx, const char *version)
 	uv_timer_start(s->reboot_timer, reboot_fired, 1000, 0);
 }
 
+struct log_period {
+	json_t *lines;
+	int64_t from, to;           /* the process's clock */
+};
+
+static int log_line(void *arg, int64_t time_ms, enum ev_log_level level, const char *line)
+{
+	struct log_period *p = arg;
+
+	if (time_ms >= p->from && time_ms <= p->to)
+		json_array_append_new(p->lines, json_string(line));
+	(void)level;
+	return 0;
+}
+
+/* The state, the configuration and the log lines of the period that the
+ * process still keeps (the daemon's log buffer: every station's). */
 static json_t *fw_diagnostics(void *ctx, int64_t start_ms, int64_t stop_ms)
 {
 	struct station *st = ctx;
 	json_t *state = json_object(), *conf = NULL;
+	/* The period is in the central system's time, the log in ours. */
+	struct log_period p = { json_array(),
+		start_ms == INT64_MIN ? INT64_MIN : start_ms - st->clock_offset_ms,
+		stop_ms == INT64_MAX ? INT64_MAX : stop_ms - st->clock_offset_ms };
 
 	station_state_json(st, state);
 	if (config16_get_configuration(keys_of(st), NULL, &conf) == 0)
 		json_object_set_new(state, "configuration", conf);
-	(void)start_ms;
-	(void)stop_ms;
+	ev_log_ring_each(log_line, &p);
+	json_object_set_new(state, "log", p.lines);
 	return state;
 }
 
@@ -247,6 +273,13 @@ static int init_firmware(struct station *st, struct s16 *s, char *err, size_t er
 	return 0;
 }
 
+static const char *const measurable[] = {
+	"Energy.Active.Import.Register", "Power.Active.Import", "Current.Import", "Voltage", "SoC", NULL,
+};
+static const char *const measurand_keys[] = {
+	"MeterValuesSampledData", "MeterValuesAlignedData", "StopTxnSampledData", "StopTxnAlignedData",
+};
+
 static int init(struct station *st, char *err, size_t errlen)
 {
 	struct s16 *s = calloc(1, sizeof *s);
@@ -284,6 +317,20 @@ static int init(struct station *st, char *err, size_t errlen)
 	s->profiles = sc_profiles_new((unsigned)st->cfg.connectors, &sc);
 	if (!s->profiles)
 		return snprintf(err, errlen, "out of memory"), -1;
+	/* The errata's bound on transactionData: advertised, and kept. */
+	config16_enable(s->keys, "StopTransactionMaxMeterValues", 1);
+	/* What the meter (simulated or external) reports: a list naming
+	 * anything else is Rejected (1.6 3.16.4). */
+	for (size_t i = 0; i < sizeof measurand_keys / sizeof *measurand_keys; i++)
+		config16_restrict(s->keys, measurand_keys[i], measurable);
+	/* The station's settings give defaults; what the central system set
+	 * (restored next) wins. */
+	if (st->cfg.ping_interval_s >= 0) {
+		char ping[24];
+		snprintf(ping, sizeof ping, "%ld", st->cfg.ping_interval_s);
+		if (config16_set_local(s->keys, "WebSocketPingInterval", ping, why, sizeof why))
+			log_warn("%s: ping interval: %s", st->id, why);
+	}
 	stationdb_config_each(st->db, restore_key, st);
 	stationdb_profile_each(st->db, -1, restore_profile, st);
 	return init_firmware(st, s, err, errlen);
@@ -567,12 +614,16 @@ static long setting(struct station *st, enum station_setting which)
 		[SET_STOP_ON_INVALID_ID] = "StopTransactionOnInvalidId",
 		[SET_STOP_ON_EV_DISCONNECT] = "StopTransactionOnEVSideDisconnect",
 		[SET_CLOCK_ALIGNED_INTERVAL] = "ClockAlignedDataInterval",
+		[SET_STOP_TX_MAX_VALUES] = "StopTransactionMaxMeterValues",
+		[SET_PING_INTERVAL] = "WebSocketPingInterval",
 	};
 	long v = 0;
 	int b = 0;
 
 	if (which == SET_STOP_ON_INVALID_ID || which == SET_STOP_ON_EV_DISCONNECT)
 		return config16_get_bool(keys_of(st), keys[which], &b) == 0 ? b : 1;
+	if (which == SET_STOP_TX_MAX_VALUES)
+		return config16_get_int(keys_of(st), keys[which], &v) == 0 ? v : STOP_TX_MAX_VALUES;
 	return config16_get_int(keys_of(st), keys[which], &v) == 0 ? v : 0;
 }
 
@@ -788,31 +839,91 @@ static json_t *sampled(int decimals, double v, const char *measurand, const char
 	return o;
 }
 
+/* Whether one of the CSL keys (the second may be NULL) names measurand,
+ * or (with a phase) the measurand on that phase, e.g. "Voltage.L1". */
+static int wants(struct station *st, const char *key, const char *key2, const char *measurand,
+		 const char *phase)
+{
+	struct config16 *k = keys_of(st);
+	char item[64];
+
+	if (config16_csl_contains(k, key, measurand) > 0 ||
+	    (key2 && config16_csl_contains(k, key2, measurand) > 0))
+		return 1;
+	if (!phase)
+		return 0;
+	snprintf(item, sizeof item, "%s.%s", measurand, phase);
+	return config16_csl_contains(k, key, item) > 0 || (key2 && config16_csl_contains(k, key2, item) > 0);
+}
+
+/* The sampledValues for the measurands the keys name, as far as the meter
+ * has them; possibly empty. */
+static json_t *sampled_values(struct station *st, const struct hal_meter *m, const char *context,
+			      const char *key, const char *key2)
+{
+	static const char *const lines[] = { "L1", "L2", "L3" };
+	json_t *values = json_array();
+
+	if ((m->have & HAL_METER_ENERGY) && wants(st, key, key2, "Energy.Active.Import.Register", NULL))
+		json_array_append_new(values, sampled(0, m->energy_wh, "Energy.Active.Import.Register", "Wh", NULL, context));
+	if ((m->have & HAL_METER_POWER) && wants(st, key, key2, "Power.Active.Import", NULL))
+		json_array_append_new(values, sampled(0, m->power_w, "Power.Active.Import", "W", NULL, context));
+	for (int i = 0; i < m->lines && i < 3; i++) {
+		if ((m->have & HAL_METER_CURRENT) && wants(st, key, key2, "Current.Import", lines[i]))
+			json_array_append_new(values, sampled(1, m->current_a[i], "Current.Import", "A", lines[i], context));
+		if ((m->have & HAL_METER_VOLTAGE) && wants(st, key, key2, "Voltage", lines[i]))
+			json_array_append_new(values, sampled(1, m->voltage_v[i], "Voltage", "V", lines[i], context));
+	}
+	if ((m->have & HAL_METER_SOC) && wants(st, key, key2, "SoC", NULL))
+		json_array_append_new(values, sampled(0, m->soc_pct, "SoC", "Percent", NULL, context));
+	return values;
+}
+
+/* One MeterValue (7.33) at stamp (NULL: now), or NULL if it would be empty. */
+static json_t *meter_value_at(struct station *st, const struct hal_meter *m, const char *context,
+			      const char *key, const char *key2, json_t *stamp)
+{
+	json_t *values = sampled_values(st, m, context, key, key2);
+
+	if (json_array_size(values) == 0) {
+		json_decref(values);
+		json_decref(stamp);
+		return NULL;
+	}
+	return json_pack("{s:o, s:o}", "timestamp", stamp ? stamp : timestamp(st), "sampledValue", values);
+}
+
 /* The measurands MeterValuesSampledData asks for, as far as the meter has them. */
 static json_t *meter_value(struct station *st, const struct hal_meter *m, const char *context)
 {
-	static const char *const lines[] = { "L1", "L2", "L3" };
-	struct config16 *k = keys_of(st);
-	json_t *values = json_array();
 	/* Clock-aligned readings take their measurands from their own key. */
 	const char *key = strcmp(context, "Sample.Clock") == 0 ? "MeterValuesAlignedData"
 							       : "MeterValuesSampledData";
+	json_t *mv = meter_value_at(st, m, context, key, NULL, NULL);
 
-	if ((m->have & HAL_METER_ENERGY) && config16_csl_contains(k, key, "Energy.Active.Import.Register") > 0)
-		json_array_append_new(values, sampled(0, m->energy_wh, "Energy.Active.Import.Register", "Wh", NULL, context));
-	if ((m->have & HAL_METER_POWER) && config16_csl_contains(k, key, "Power.Active.Import") > 0)
-		json_array_append_new(values, sampled(0, m->power_w, "Power.Active.Import", "W", NULL, context));
-	for (int i = 0; i < m->lines && i < 3; i++) {
-		if ((m->have & HAL_METER_CURRENT) && config16_csl_contains(k, key, "Current.Import") > 0)
-			json_array_append_new(values, sampled(1, m->current_a[i], "Current.Import", "A", lines[i], context));
-		if ((m->have & HAL_METER_VOLTAGE) && config16_csl_contains(k, key, "Voltage") > 0)
-			json_array_append_new(values, sampled(1, m->voltage_v[i], "Voltage", "V", lines[i], context));
+	if (!mv)   /* sampledValue needs at least one */
+		mv = json_pack("{s:o, s:[o]}", "timestamp", timestamp(st), "sampledValue",
+			       sampled(0, m->energy_wh, "Energy.Active.Import.Register", "Wh", NULL, context));
+	return json_pack("[o]", mv);
+}
+
+/* Readings for StopTransaction's transactionData (1.6 3.16): periodic ones
+ * what StopTxnSampledData names, clock-aligned ones what StopTxnAlignedData
+ * names, and the begin (and end) readings both, so every measurand has its
+ * start and stop values (errata 3.16.6). */
+static json_t *tx_sample(struct station *st, unsigned c, enum stationdb_sample_kind kind,
+			 const struct hal_meter *m)
+{
+	(void)c;
+	switch (kind) {
+	case STATIONDB_SAMPLE_BEGIN:
+		return meter_value_at(st, m, "Transaction.Begin", "StopTxnSampledData", "StopTxnAlignedData", NULL);
+	case STATIONDB_SAMPLE_PERIODIC:
+		return meter_value_at(st, m, "Sample.Periodic", "StopTxnSampledData", NULL, NULL);
+	case STATIONDB_SAMPLE_CLOCK:
+		return meter_value_at(st, m, "Sample.Clock", "StopTxnAlignedData", NULL, NULL);
 	}
-	if ((m->have & HAL_METER_SOC) && config16_csl_contains(k, key, "SoC") > 0)
-		json_array_append_new(values, sampled(0, m->soc_pct, "SoC", "Percent", NULL, context));
-	if (json_array_size(values) == 0)   /* sampledValue needs at least one */
-		json_array_append_new(values, sampled(0, m->energy_wh, "Energy.Active.Import.Register", "Wh", NULL, context));
-	return json_pack("[{s:o, s:o}]", "timestamp", timestamp(st), "sampledValue", values);
+	return NULL;
 }
 
 static const char *stop_reason(enum station_stop_reason r)
@@ -831,9 +942,9 @@ static const char *stop_reason(enum station_stop_reason r)
  * queue when they are sent: it is only known once the start is answered. */
 static json_t *tx_message(struct station *st, unsigned c, const struct station_tx *tx,
 			  enum station_tx_message kind, const struct hal_meter *m,
-			  enum station_stop_reason reason, const char **action)
+			  enum station_stop_reason reason, json_t *samples, const char **action)
 {
-	json_t *p;
+	json_t *p, *end, *data;
 
 	switch (kind) {
 	case TXMSG_START:
@@ -856,6 +967,16 @@ static json_t *tx_message(struct station *st, unsigned c, const struct station_t
 			json_object_set_new(p, "idTag", json_string(tx->id_tag));
 		if (p && tx->has_id)
 			json_object_set_new(p, "transactionId", json_integer(tx->id));
+		/* The readings kept, then the end reading at the stop's time. */
+		end = p ? meter_value_at(st, m, "Transaction.End", "StopTxnSampledData", "StopTxnAlignedData",
+					 json_incref(json_object_get(p, "timestamp"))) : NULL;
+		data = samples ? json_copy(samples) : json_array();
+		if (end)
+			json_array_append_new(data, end);
+		if (p && json_array_size(data))
+			json_object_set_new(p, "transactionData", data);
+		else
+			json_decref(data);
 		return p;
 	}
 }
@@ -866,6 +987,27 @@ static int tx_started(struct station *st, json_t *reply, int64_t *id, int *accep
 	*id = json_integer_value(json_object_get(reply, "transactionId"));
 	*accepted = s && strcmp(s, "Accepted") == 0;
 	return 0;
+}
+
+/* The central system's own value of a key stays; the daemon's default
+ * applies otherwise. */
+static void default_setting(struct station *st, enum station_setting which, long value)
+{
+	char *mine = NULL, v[24], why[128];
+
+	if (which != SET_PING_INTERVAL)
+		return;
+	if (stationdb_config_get(st->db, "WebSocketPingInterval", &mine) == 0) {
+		log_info("%s: keeping the central system's WebSocketPingInterval %s", st->id, mine);
+		free(mine);
+		return;
+	}
+	snprintf(v, sizeof v, "%ld", value);
+	if (config16_set_local(keys_of(st), "WebSocketPingInterval", v, why, sizeof why)) {
+		log_warn("%s: ping interval: %s", st->id, why);
+		return;
+	}
+	station_set_ping_interval(st, (unsigned)value);
 }
 
 static void limit(struct station *st, unsigned connector, struct hal_limit *out)
@@ -1075,6 +1217,8 @@ const struct station_adapter station_adapter_16 = {
 	.status = status,
 	.authorize = authorize,
 	.tx_message = tx_message,
+	.tx_sample = tx_sample,
+	.default_setting = default_setting,
 	.tx_started = tx_started,
 	.setting = setting,
 	.limit = limit,

@@ -92,6 +92,12 @@ void station_set_heartbeat_interval(struct station *st, unsigned seconds)
 		uv_timer_stop(st->heartbeat_timer);
 }
 
+void station_set_ping_interval(struct station *st, unsigned seconds)
+{
+	if (st->ws)
+		ws_client_set_ping_interval(st->ws, seconds);
+}
+
 static void boot_fired(uv_timer_t *t)
 {
 	struct station *st = t->data;
@@ -274,13 +280,28 @@ struct station *station_new(uv_loop_t *loop, struct ws_net *net,
 	wc.ca_file = st->cfg.ca_file;
 	wc.cert_file = st->cfg.cert_file;
 	wc.key_file = st->cfg.key_file;
-	wc.ping_interval_s = 60;
+	wc.ping_interval_s = (unsigned)st->adapter->setting(st, SET_PING_INTERVAL);
+	wc.backoff_min_ms = cfg->reconnect_min_ms;
+	wc.backoff_max_ms = cfg->reconnect_max_ms;
 	st->ws = ws_client_new(net, &wc, &ws_ops, st, err, errlen);
 	if (!st->ws) {
 		station_free(st);
 		return NULL;
 	}
 	return st;
+}
+
+void station_reconfigure(struct station *st, const struct station_config *cfg)
+{
+	st->cfg.call_timeout_s = cfg->call_timeout_s ? cfg->call_timeout_s : 30;
+	st->cfg.reconnect_min_ms = cfg->reconnect_min_ms;
+	st->cfg.reconnect_max_ms = cfg->reconnect_max_ms;
+	ws_client_set_backoff(st->ws, cfg->reconnect_min_ms, cfg->reconnect_max_ms);
+	if (cfg->ping_interval_s != st->cfg.ping_interval_s) {
+		st->cfg.ping_interval_s = cfg->ping_interval_s;
+		st->adapter->default_setting(st, SET_PING_INTERVAL,
+					     cfg->ping_interval_s < 0 ? 60 : cfg->ping_interval_s);
+	}
 }
 
 void station_free(struct station *st)

@@ -35,6 +35,9 @@ struct station_config {
 	/* Real hardware through external commands; NULL: simulated. */
 	const struct hal_exec_config *hal_exec;
 	unsigned call_timeout_s;    /* how long to wait for an answer */
+	/* WebSocketPingInterval until the central system sets one; < 0: 60 */
+	long ping_interval_s;
+	unsigned reconnect_min_ms, reconnect_max_ms;  /* back-off; 0: 1 s, 60 s */
 };
 
 enum station_registration {
@@ -46,6 +49,11 @@ enum station_registration {
 
 struct station *station_new(uv_loop_t *loop, struct ws_net *net,
 			    const struct station_config *cfg, char *err, size_t errlen);
+/* Applies the settings of cfg that may change while the station runs
+ * (evstationd's SIGHUP): the call timeout, the reconnect back-off and the
+ * default ping interval (a WebSocketPingInterval the central system set
+ * stays). The rest of cfg is ignored. */
+void station_reconfigure(struct station *st, const struct station_config *cfg);
 /* Closes the connection and frees the station. */
 void station_free(struct station *st);
 /* The daemon is stopping: running transactions end (reason Reboot, the

@@ -36,6 +36,8 @@ enum station_setting {
 	SET_STOP_ON_INVALID_ID,         /* bool */
 	SET_STOP_ON_EV_DISCONNECT,      /* bool */
 	SET_CLOCK_ALIGNED_INTERVAL,     /* s; 0: no clock-aligned meter values */
+	SET_STOP_TX_MAX_VALUES,         /* readings a stop message may carry, begin and end included */
+	SET_PING_INTERVAL,              /* s; WebSocket pings when idle; 0: none */
 };
 
 /* A transaction while it runs. */
@@ -59,6 +61,8 @@ struct station_connector {
 	int has_reservation;
 	int32_t reservation_id;
 	int64_t reservation_expiry_ms;                  /* wall clock */
+	uv_timer_t *sample_timer;      /* meter samples from the transaction's start; made at its first */
+	int64_t tx_mono_start;         /* mono ms the running transaction began */
 };
 
 /* What a protocol version provides to the core. */
@@ -79,10 +83,16 @@ struct station_adapter {
 		       const struct connector_result *r);
 	/* Is id_tag allowed to charge? Answer with station_authorized(). */
 	void (*authorize)(struct station *st, unsigned connector, const char *id_tag);
-	/* The payload for the durable queue, and its action. */
+	/* The payload for the durable queue, and its action. For TXMSG_STOP,
+	 * samples (borrowed, may be NULL) holds what tx_sample made during the
+	 * transaction, oldest first. */
 	json_t *(*tx_message)(struct station *st, unsigned connector, const struct station_tx *tx,
 			      enum station_tx_message kind, const struct hal_meter *m,
-			      enum station_stop_reason reason, const char **action);
+			      enum station_stop_reason reason, json_t *samples, const char **action);
+	/* A reading of a running transaction to keep for its stop message, or
+	 * NULL when the configuration wants none of this kind. */
+	json_t *(*tx_sample)(struct station *st, unsigned connector, enum stationdb_sample_kind kind,
+			     const struct hal_meter *m);
 	/* Reads a StartTransaction answer: the central system's id, and
 	 * whether the idTag was accepted. */
 	int (*tx_started)(struct station *st, json_t *reply, int64_t *id, int *accepted);
@@ -90,6 +100,9 @@ struct station_adapter {
 	/* Meter values outside a transaction (clock-aligned), sent directly. */
 	void (*meter_now)(struct station *st, unsigned connector, const struct hal_meter *m,
 			  const char *context);
+	/* The station's own default for a setting changed (a reloaded
+	 * configuration): apply it unless the central system set its own. */
+	void (*default_setting)(struct station *st, enum station_setting which, long value);
 	/* The limit smart charging sets for a connector now. */
 	void (*limit)(struct station *st, unsigned connector, struct hal_limit *out);
 	/* A transaction began, got the central system's id, or ended. */
@@ -122,7 +135,7 @@ struct station {
 	struct hal *hal;
 	struct connector sm[STATION_MAX_CONNECTORS + 1];            /* [0]: the station */
 	struct station_connector conn[STATION_MAX_CONNECTORS + 1];
-	uv_timer_t *meter_timer, *hal_timer, *queue_timer, *tick_timer, *clock_timer;
+	uv_timer_t *hal_timer, *queue_timer, *tick_timer, *clock_timer;
 	int queue_busy;                /* a queued message is in flight */
 	unsigned tx_counter;
 };
@@ -134,6 +147,7 @@ void charging_fini(struct station *st);
 void charging_announce(struct station *st);
 /* Something changed that the queue may now send. */
 void charging_pump(struct station *st);
+/* (Re)arms the running transactions' meter samples (MeterValueSampleInterval). */
 void charging_set_sample_interval(struct station *st, unsigned seconds);
 /* (Re)arms the clock-aligned meter values (ClockAlignedDataInterval). */
 void charging_align_clock(struct station *st);
@@ -176,6 +190,8 @@ int station_reply_error(struct station *st, const char *id, enum ocpp_error code
 void station_boot_answered(struct station *st, enum station_registration reg,
 			   unsigned interval_s, int64_t central_now_ms);
 void station_set_heartbeat_interval(struct station *st, unsigned seconds);
+/* WebSocket pings when idle (0: none), in force at once. */
+void station_set_ping_interval(struct station *st, unsigned seconds);
 /* The station's idea of now, corrected by the central system's clock. */
 int64_t station_now_ms(const struct station *st);
 /* Restarts the OCPP session (after a Reset): reconnects and boots again. */

@@ -105,6 +105,21 @@ static const struct db_migration migrations[] = {
 	  " key TEXT NOT NULL,"
 	  " value TEXT NOT NULL,"
 	  " PRIMARY KEY (station, key)) WITHOUT ROWID;" },
+	/* Readings of a running transaction kept for its stop message
+	 * (1.6 StopTxnSampledData / StopTxnAlignedData): on disk as they are
+	 * taken, so a crash does not lose them. kind: enum stationdb_sample_kind;
+	 * body: the version's JSON for one reading. */
+	{ 2,
+	  "CREATE TABLE txn_sample ("
+	  " station INTEGER NOT NULL,"
+	  " ref TEXT NOT NULL,"
+	  " seq INTEGER NOT NULL,"
+	  " kind INTEGER NOT NULL,"
+	  " time_ms INTEGER NOT NULL,"
+	  " body TEXT NOT NULL,"
+	  " PRIMARY KEY (station, ref, seq),"
+	  " FOREIGN KEY (station, ref) REFERENCES txn(station, ref) ON DELETE CASCADE)"
+	  " WITHOUT ROWID;" },
 };
 
 void stationdb_db_options(struct db_options *opt)
@@ -1051,4 +1066,87 @@ int stationdb_profile_each(struct stationdb *st, int connector, stationdb_profil
 	}
 	db_done(st->db, s);
 	return rc;
+}
+
+/* ------------------------------------------------- transaction samples */
+
+/* Halves the intermediate readings (the 1st, 3rd, 5th...) while there are
+ * more than max: what is left still spans the whole transaction, and the
+ * first reading (kind BEGIN) is never dropped (1.6 errata 3.91). */
+static int thin_samples(struct stationdb *st, const char *ref, long max)
+{
+	sqlite3_stmt *s;
+	int64_t n = 0;
+	int rc;
+
+	for (;;) {
+		rc = query(st, &s, "SELECT count(*) FROM txn_sample"
+			   " WHERE station = ?1 AND ref = ?2 AND kind <> ?3", "kti",
+			   ref, STATIONDB_SAMPLE_BEGIN);
+		if (rc)
+			return rc;
+		rc = db_step(st->db, s);
+		n = rc == 1 ? sqlite3_column_int64(s, 0) : 0;
+		db_done(st->db, s);
+		if (rc < 0)
+			return rc;
+		if (n <= max)
+			return 0;
+		rc = run(st, "DELETE FROM txn_sample WHERE station = ?1 AND ref = ?2 AND seq IN"
+			 " (SELECT seq FROM (SELECT seq, row_number() OVER (ORDER BY seq) AS rn"
+			 " FROM txn_sample WHERE station = ?1 AND ref = ?2 AND kind <> ?3)"
+			 " WHERE rn % 2 = 1)", "kti", ref, STATIONDB_SAMPLE_BEGIN);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+int stationdb_sample_add(struct stationdb *st, const char *ref, enum stationdb_sample_kind kind,
+			 int64_t time_ms, const char *body, long max_intermediate)
+{
+	int rc = check_text(st, "transaction reference", ref, STATIONDB_REF_MAX);
+
+	if (rc == 0 && (kind < STATIONDB_SAMPLE_BEGIN || kind > STATIONDB_SAMPLE_CLOCK))
+		rc = bad(st, "unknown kind of sample %d", (int)kind);
+	if (rc == 0)
+		rc = check_json(st, "sample", body);
+	if (rc == 0)
+		rc = db_begin(st->db);
+	if (rc)
+		return rc;
+	rc = run(st, "INSERT INTO txn_sample(station, ref, seq, kind, time_ms, body)"
+		 " SELECT ?1, ?2, coalesce(max(seq), 0) + 1, ?3, ?4, ?5 FROM txn_sample"
+		 " WHERE station = ?1 AND ref = ?2", "ktiIt", ref, (int)kind, time_ms, body);
+	if (rc == -ENOENT)   /* the foreign key */
+		rc = db_set_error(st->db, rc, "no transaction '%s'", ref);
+	if (rc >= 0 && kind != STATIONDB_SAMPLE_BEGIN)
+		rc = thin_samples(st, ref, max_intermediate < 0 ? 0 : max_intermediate);
+	return finish(st, rc < 0 ? rc : 0);
+}
+
+int stationdb_sample_each(struct stationdb *st, const char *ref, stationdb_sample_fn fn, void *arg)
+{
+	sqlite3_stmt *s;
+	int rc = query(st, &s, "SELECT kind, time_ms, body FROM txn_sample"
+		       " WHERE station = ?1 AND ref = ?2 ORDER BY seq", "kt", ref ? ref : "");
+
+	if (rc)
+		return rc;
+	while ((rc = db_step(st->db, s)) == 1) {
+		const char *body = (const char *)sqlite3_column_text(s, 2);
+		rc = fn(arg, (enum stationdb_sample_kind)sqlite3_column_int(s, 0),
+			sqlite3_column_int64(s, 1), body ? body : "");
+		if (rc)
+			break;
+	}
+	db_done(st->db, s);
+	return rc;
+}
+
+int stationdb_sample_clear(struct stationdb *st, const char *ref)
+{
+	int rc = run(st, "DELETE FROM txn_sample WHERE station = ?1 AND ref = ?2", "kt",
+		     ref ? ref : "");
+
+	return rc < 0 ? rc : 0;
 }

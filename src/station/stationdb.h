@@ -150,6 +150,28 @@ int stationdb_tx_list_open(struct stationdb *st, struct stationdb_tx **out, size
  * queued message refers to; the number deleted goes to *n if not NULL. */
 int stationdb_tx_purge(struct stationdb *st, int64_t stopped_before_ms, size_t *n);
 
+/* ---- readings of a running transaction, for its stop message */
+enum stationdb_sample_kind {
+	STATIONDB_SAMPLE_BEGIN,      /* at the start; never dropped */
+	STATIONDB_SAMPLE_PERIODIC,   /* every sample interval from the start */
+	STATIONDB_SAMPLE_CLOCK,      /* clock-aligned */
+};
+
+typedef int (*stationdb_sample_fn)(void *arg, enum stationdb_sample_kind kind, int64_t time_ms,
+				   const char *body);
+
+/* Keeps one reading of transaction ref (body: a JSON object). When more
+ * than max_intermediate readings other than BEGIN are kept, every other one
+ * of them is dropped, oldest first, until they fit: the rest still spans
+ * the transaction. One commit (or the caller's transaction). */
+int stationdb_sample_add(struct stationdb *st, const char *ref, enum stationdb_sample_kind kind,
+			 int64_t time_ms, const char *body, long max_intermediate);
+/* The kept readings of ref, oldest first. */
+int stationdb_sample_each(struct stationdb *st, const char *ref, stationdb_sample_fn fn, void *arg);
+/* Forgets them (once they are in the queued stop message). Deleting the
+ * transaction (stationdb_tx_purge) deletes them too. */
+int stationdb_sample_clear(struct stationdb *st, const char *ref);
+
 /* ---- last meter reading per connector (one small upsert) */
 int stationdb_meter_set(struct stationdb *st, int connector, int64_t wh, int64_t time_ms);
 int stationdb_meter_get(struct stationdb *st, int connector, int64_t *wh, int64_t *time_ms);

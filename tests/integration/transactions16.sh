@@ -15,6 +15,18 @@ if wait "$csms_pid"; then ok "charging sessions"; else not_ok "charging sessions
 kill -TERM "$station"
 wait "$station" && ok "evstationd exits 0" || not_ok "evstationd exits 0" "status $?"
 run "frames valid" 0 "$EVCTL" ocpp validate -q "$scratch/tx.frames" && ok "every frame valid against the schemas"
+# --- StopTransaction's transactionData (StopTxnSampledData, StopTxnAlignedData).
+EVSTATIOND_CTL=$scratch/txdata.sock
+start_csms txdata "$node_tests/scenarios/station16-txdata.js" || { not_ok "central system starts" "no READY"; finish; exit 1; }
+"$EVSTATIOND" --url "ws://127.0.0.1:$csms_port/ocpp" --id CP-TXDATA --connectors 2 --log-level debug \
+	--state-dir "$scratch/state-txdata" --ctl-socket "$EVSTATIOND_CTL" >"$scratch/station-txdata.log" 2>&1 &
+station=$!
+pids="$pids $station"
+if wait "$csms_pid"; then ok "StopTransaction carries the sampled and clock-aligned readings"; else
+	not_ok "StopTransaction carries the sampled and clock-aligned readings" "$(cat "$scratch/txdata.err")"; fi
+kill -TERM "$station"; wait "$station"
+run "frames valid (txdata)" 0 "$EVCTL" ocpp validate -q "$scratch/txdata.frames" && ok "every frame valid (txdata)"
+
 # --- An outage: a session while the central system is away, replayed after.
 start_csms out1 "$node_tests/scenarios/station16-outage-1.js" || { not_ok "central system starts" "no READY"; finish; exit 1; }
 port=$csms_port

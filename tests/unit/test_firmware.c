@@ -162,16 +162,36 @@ static int exists(const char *path)
 	return access(path, F_OK) == 0;
 }
 
-static char *slurp(const char *path)
+/* The contents of member name of the tar archive at path (malloc'd,
+ * NUL-terminated), checking each header's magic and checksum on the way;
+ * NULL if there is no such member. */
+static char *tar_member(const char *path, const char *name)
 {
 	FILE *fp = fopen(path, "rb");
-	char *buf = calloc(1, 65536);
+	unsigned char h[512];
+	char *out = NULL;
+
 	assert_non_null(fp);
-	assert_non_null(buf);
-	size_t n = fread(buf, 1, 65535, fp);
-	buf[n] = '\0';
+	while (!out && fread(h, 1, sizeof h, fp) == sizeof h && h[0]) {
+		unsigned long size = strtoul((char *)h + 124, NULL, 8);
+		unsigned long sum = strtoul((char *)h + 148, NULL, 8), mine = 0;
+		size_t padded = (size + 511) / 512 * 512;
+
+		assert_memory_equal(h + 257, "ustar", 6);
+		memset(h + 148, ' ', 8);
+		for (size_t i = 0; i < sizeof h; i++)
+			mine += h[i];
+		assert_int_equal(mine, sum);
+		if (strcmp((char *)h, name) == 0) {
+			out = calloc(1, size + 1);
+			assert_non_null(out);
+			assert_int_equal(fread(out, 1, size, fp), size);
+		} else {
+			assert_int_equal(fseek(fp, (long)padded, SEEK_CUR), 0);
+		}
+	}
 	fclose(fp);
-	return buf;
+	return out;
 }
 
 static void remove_tree(const char *dir)
@@ -664,7 +684,7 @@ static void test_diagnostics_upload(void **state)
 	assert_int_equal(firmware_get_diagnostics(f->fw, &req, name, sizeof name), 0);
 	/* The name is known at once, the status comes from the loop. */
 	assert_int_equal(strncmp(name, "CP_1-diagnostics-2023", 21), 0);
-	assert_non_null(strstr(name, "Z.txt"));
+	assert_non_null(strstr(name, "Z.tar"));
 	assert_int_equal(f->n_diag, 0);
 	assert_int_equal(f->diag_start, f->base_ms - HOUR_MS);
 	assert_int_equal(f->diag_stop, INT64_MAX);
@@ -680,14 +700,25 @@ static void test_diagnostics_upload(void **state)
 	assert_int_equal(firmware_diag_status(f->fw), DIAG_IDLE);
 	assert_int_equal(json_object_size(f->saved), 0);
 
+	/* A tar archive: what it is, the state, the log lines. */
 	snprintf(uploaded, sizeof uploaded, "%s/%s", f->incoming, name);
-	text = slurp(uploaded);
+	text = tar_member(uploaded, "diagnostics.txt");
+	assert_non_null(text);
 	assert_non_null(strstr(text, "Diagnostics of charging station CP/1\n"));
 	assert_non_null(strstr(text, "Period: from 2023-11-14T"));
 	assert_non_null(strstr(text, " to now\n"));
-	assert_non_null(strstr(text, "\"status\": \"Available\""));
-	assert_non_null(strstr(text, "== log ==\nline one\nline two\n"));
+	assert_non_null(strstr(text, "2 log lines"));
 	free(text);
+	text = tar_member(uploaded, "state.json");
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\"status\": \"Available\""));
+	assert_null(strstr(text, "line one"));
+	free(text);
+	text = tar_member(uploaded, "log.txt");
+	assert_non_null(text);
+	assert_string_equal(text, "line one\nline two\n");
+	free(text);
+	assert_null(tar_member(uploaded, "configuration.json"));   /* none given */
 	snprintf(local, sizeof local, "%s/%s", f->work, name);
 	assert_false(exists(local));   /* removed once uploaded */
 

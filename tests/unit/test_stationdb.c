@@ -711,6 +711,123 @@ static void test_crash_recovery(void **state)
 	free(open);
 }
 
+struct seen {
+	int n;
+	int kinds[16];
+	int64_t times[16];
+	char bodies[16][64];
+};
+
+static int see_sample(void *arg, enum stationdb_sample_kind kind, int64_t time_ms, const char *body)
+{
+	struct seen *s = arg;
+
+	if (s->n < 16) {
+		s->kinds[s->n] = (int)kind;
+		s->times[s->n] = time_ms;
+		snprintf(s->bodies[s->n], sizeof s->bodies[s->n], "%s", body);
+	}
+	s->n++;
+	return 0;
+}
+
+static struct seen samples_of(struct stationdb *st, const char *ref)
+{
+	struct seen s = { 0 };
+	assert_int_equal(stationdb_sample_each(st, ref, see_sample, &s), 0);
+	return s;
+}
+
+/* Readings kept for a stop message: in order, bounded by thinning the
+ * intermediate ones (never the first), kept apart per station, durable,
+ * gone with their transaction. */
+static void test_samples(void **state)
+{
+	struct fixture *f = *state;
+	struct seen s;
+	char body[64];
+	size_t n;
+
+	assert_int_equal(stationdb_tx_create(f->a, "s-1", 1, "TAG", 100, 1000), 0);
+	assert_int_equal(stationdb_tx_create(f->b, "s-1", 1, "TAG", 100, 1000), 0);
+	assert_int_equal(stationdb_sample_add(f->a, "s-1", STATIONDB_SAMPLE_BEGIN, 1000, "{\"v\":0}", 4), 0);
+	for (int i = 1; i <= 4; i++) {
+		snprintf(body, sizeof body, "{\"v\":%d}", i);
+		assert_int_equal(stationdb_sample_add(f->a, "s-1", i == 3 ? STATIONDB_SAMPLE_CLOCK
+						      : STATIONDB_SAMPLE_PERIODIC, 1000 + i, body, 4), 0);
+	}
+	s = samples_of(f->a, "s-1");
+	assert_int_equal(s.n, 5);
+	assert_int_equal(s.kinds[0], STATIONDB_SAMPLE_BEGIN);
+	assert_int_equal(s.kinds[3], STATIONDB_SAMPLE_CLOCK);
+	assert_string_equal(s.bodies[4], "{\"v\":4}");
+	assert_int_equal(s.times[4], 1004);
+	/* A fifth intermediate one: the 1st, 3rd and 5th go, the begin stays. */
+	assert_int_equal(stationdb_sample_add(f->a, "s-1", STATIONDB_SAMPLE_PERIODIC, 1005, "{\"v\":5}", 4), 0);
+	s = samples_of(f->a, "s-1");
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.bodies[0], "{\"v\":0}");
+	assert_string_equal(s.bodies[1], "{\"v\":2}");
+	assert_string_equal(s.bodies[2], "{\"v\":4}");
+	/* No room for intermediate ones at all. */
+	assert_int_equal(stationdb_sample_add(f->a, "s-1", STATIONDB_SAMPLE_PERIODIC, 1006, "{}", 0), 0);
+	s = samples_of(f->a, "s-1");
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.kinds[0], STATIONDB_SAMPLE_BEGIN);
+	/* The other station's transaction of the same name has none. */
+	assert_int_equal(samples_of(f->b, "s-1").n, 0);
+
+	/* Bad input. */
+	assert_int_equal(stationdb_sample_add(f->a, "nope", STATIONDB_SAMPLE_PERIODIC, 1, "{}", 9), -ENOENT);
+	assert_int_equal(stationdb_sample_add(f->a, "s-1", STATIONDB_SAMPLE_PERIODIC, 1, "[1]", 9), -EINVAL);
+	assert_int_equal(stationdb_sample_add(f->a, "s-1", (enum stationdb_sample_kind)7, 1, "{}", 9), -EINVAL);
+	assert_int_equal(stationdb_sample_add(f->a, "", STATIONDB_SAMPLE_PERIODIC, 1, "{}", 9), -EINVAL);
+
+	/* Durable; cleared; gone with the transaction. */
+	assert_int_equal(stationdb_sample_add(f->a, "s-1", STATIONDB_SAMPLE_PERIODIC, 1007, "{\"v\":7}", 9), 0);
+	reopen(f);
+	assert_int_equal(samples_of(f->a, "s-1").n, 2);
+	assert_int_equal(stationdb_sample_clear(f->a, "s-1"), 0);
+	assert_int_equal(samples_of(f->a, "s-1").n, 0);
+	assert_int_equal(stationdb_sample_add(f->b, "s-1", STATIONDB_SAMPLE_BEGIN, 1, "{}", 9), 0);
+	assert_int_equal(stationdb_tx_finish(f->b, "s-1", 200, 2000, "Local"), 0);
+	assert_int_equal(stationdb_tx_purge(f->b, 3000, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(samples_of(f->b, "s-1").n, 0);
+}
+
+/* A file made by the first schema gets the samples table, its data intact. */
+static void test_migration_2(void **state)
+{
+	struct fixture *f = *state;
+	struct db_options opt;
+	struct db *db;
+	struct stationdb *st;
+	struct stationdb_tx t;
+	char path[256], err[DB_ERRMSG_MAX];
+	int version;
+
+	snprintf(path, sizeof path, "%s/old.db", f->dir);
+	stationdb_db_options(&opt);
+	opt.n_migrations = 1;
+	assert_int_equal(db_open(path, &opt, &db, err, sizeof err), 0);
+	assert_int_equal(stationdb_new(db, "CP-OLD", &st), 0);
+	assert_int_equal(stationdb_tx_create(st, "old-1", 1, "TAG", 5, 6), 0);
+	stationdb_free(st);
+	db_close(db);
+
+	assert_int_equal(stationdb_open(path, &db, err, sizeof err), 0);
+	assert_int_equal(db_version(db, &version), 0);
+	assert_int_equal(version, 2);
+	assert_int_equal(stationdb_new(db, "CP-OLD", &st), 0);
+	assert_int_equal(stationdb_tx_get(st, "old-1", &t), 0);
+	assert_true(t.open);
+	assert_int_equal(stationdb_sample_add(st, "old-1", STATIONDB_SAMPLE_BEGIN, 6, "{}", 9), 0);
+	assert_int_equal(samples_of(st, "old-1").n, 1);
+	stationdb_free(st);
+	db_close(db);
+}
+
 /* Many stations in one file, one transaction per tick. */
 static void test_many_stations(void **state)
 {
@@ -784,6 +901,8 @@ int main(void)
 		T(test_profiles),
 		T(test_persistence),
 		T(test_crash_recovery),
+		T(test_samples),
+		T(test_migration_2),
 		T(test_many_stations),
 		T(test_refuses_other_files),
 	};
