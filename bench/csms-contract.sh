@@ -23,7 +23,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 evctl=${EVCTL:-$top/build/evctl}
-port= stats= sync=normal life=3600
+port='' stats='' sync=normal life=3600
 for a in "$@"; do
 	case $a in
 	--port=*) port=${a#*=} ;;
@@ -43,7 +43,10 @@ pid=$$
 {
 	n=0
 	until curl -sf "http://127.0.0.1:$api/api/v1/health" >/dev/null 2>&1 && [ -s "$state/api-token" ]; do
-		kill -0 "$pid" 2>/dev/null && [ $n -lt 300 ] || { echo "csms-contract: evctl serve did not start" >&2; exit 1; }
+		if ! kill -0 "$pid" 2>/dev/null || [ $n -ge 300 ]; then
+			echo "csms-contract: evctl serve did not start" >&2
+			exit 1
+		fi
 		sleep 0.1
 		n=$((n + 1))
 	done

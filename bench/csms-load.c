@@ -52,13 +52,13 @@ enum stage { ST_CONNECT, ST_PREPARE, ST_SETTLE, ST_HOLD, ST_WINDOW, ST_DRAIN, ST
 struct station {
 	struct gen *g;
 	struct ws_client *ws;
-	struct station *reap_next;
 	unsigned idx;
 	enum phase phase;
 	unsigned connecting:1, in_step:1, open:1, reaping:1;
 	char call_id[OCPP_ID_MAX + 1];
 	uint64_t sent_ns;          /* the outstanding call's; 0: none */
 	uint64_t t_new, t_open;
+	uint64_t reap_at;          /* a failed station's client is freed then */
 	json_int_t tx;             /* 0: no transaction */
 	long long energy;
 };
@@ -91,9 +91,7 @@ struct gen {
 	struct ws_net *net;
 	struct station *st;
 	uv_timer_t stage_timer, scan_timer, hard_timer;
-	uv_check_t reaper;
 	uv_signal_t sigint, sigterm;
-	struct station *reap;
 	enum stage stage;
 	unsigned next, in_flight, booted, step_pending;
 	uint64_t seq;
@@ -481,11 +479,13 @@ static void fail(struct station *st, const char *fmt, ...)
 	st->phase = PH_FAILED;
 	st->sent_ns = 0;
 	st->tx = 0;
-	/* Freed from the loop, not from inside the client's own callback. */
+	/* The client is freed by the scan timer, not from inside its own
+	 * callback; one whose connection is already gone only a while later:
+	 * libwebsockets still calls back about that connection (WSI_DESTROY)
+	 * with the client as its user data, after the client has been told. */
 	if (st->ws && !st->reaping) {
 		st->reaping = 1;
-		st->reap_next = g->reap;
-		g->reap = st;
+		st->reap_at = now_ns() + (st->open ? 0 : 2000000000ULL);
 	}
 	connect_finished(st);
 	step_done(st);
@@ -512,11 +512,12 @@ static void on_close(void *ctx, const char *why, unsigned retry_ms)
 	(void)retry_ms;
 	if (st->phase == PH_FAILED)
 		return;
-	if (st->open)
+	if (st->open) {
+		st->open = 0;
 		fail(st, "disconnected in phase %s: %s", phase_names[st->phase], why);
-	else
+	} else {
 		fail(st, "connect: %s", why);
-	st->open = 0;
+	}
 }
 
 static void answer_call(struct station *st, const char *id)
@@ -750,7 +751,8 @@ static void advance(struct gen *g)
 	}
 }
 
-/* Calls left unanswered for --call-timeout fail their station. */
+/* Calls left unanswered for --call-timeout fail their station; failed
+ * stations' clients are freed. */
 static void scan_timer_cb(uv_timer_t *t)
 {
 	struct gen *g = t->data;
@@ -762,18 +764,10 @@ static void scan_timer_cb(uv_timer_t *t)
 			fail(st, "%s: call timeout", phase_names[st->phase]);
 		else if (st->phase == PH_CONNECT && st->connecting && now - st->t_new > limit)
 			fail(st, "connect: timeout");
-	}
-}
-
-static void reaper_cb(uv_check_t *h)
-{
-	struct gen *g = h->data;
-
-	while (g->reap) {
-		struct station *st = g->reap;
-		g->reap = st->reap_next;
-		ws_client_free(st->ws);
-		st->ws = NULL;
+		if (st->reaping && st->ws && now >= st->reap_at) {
+			ws_client_free(st->ws);
+			st->ws = NULL;
+		}
 	}
 }
 
@@ -899,7 +893,6 @@ static void teardown(struct gen *g)
 	uv_close((uv_handle_t *)&g->stage_timer, close_cb);
 	uv_close((uv_handle_t *)&g->scan_timer, close_cb);
 	uv_close((uv_handle_t *)&g->hard_timer, close_cb);
-	uv_close((uv_handle_t *)&g->reaper, close_cb);
 	uv_close((uv_handle_t *)&g->sigint, close_cb);
 	uv_close((uv_handle_t *)&g->sigterm, close_cb);
 	ws_net_close(g->net);
@@ -1054,14 +1047,12 @@ int main(int argc, char **argv)
 	uv_timer_init(&loop, &g.stage_timer);
 	uv_timer_init(&loop, &g.scan_timer);
 	uv_timer_init(&loop, &g.hard_timer);
-	uv_check_init(&loop, &g.reaper);
 	uv_signal_init(&loop, &g.sigint);
 	uv_signal_init(&loop, &g.sigterm);
 	g.stage_timer.data = g.scan_timer.data = g.hard_timer.data = &g;
-	g.reaper.data = g.sigint.data = g.sigterm.data = &g;
+	g.sigint.data = g.sigterm.data = &g;
 	uv_timer_start(&g.scan_timer, scan_timer_cb, 1000, 1000);
 	uv_timer_start(&g.hard_timer, hard_timer_cb, (uint64_t)g.max_time_s * 1000, 0);
-	uv_check_start(&g.reaper, reaper_cb);
 	uv_signal_start(&g.sigint, signal_cb, SIGINT);
 	uv_signal_start(&g.sigterm, signal_cb, SIGTERM);
 

@@ -53,13 +53,15 @@ for s in $SERVERS; do
 	*) die "SERVERS: evctl or ref, not '$s'" ;;
 	esac
 done
-for tool in node jq; do
-	command -v $tool >/dev/null || die "needs $tool"
+for tool in node jq $([ "${REF_SUITE:-0}" = 1 ] && echo curl); do
+	command -v "$tool" >/dev/null || die "needs $tool"
 done
 
 # Every connection is one fd in the server and one in the generator; both
 # inherit this (the generator raises its own soft limit too).
+# shellcheck disable=SC3045 # dash, bash and busybox sh all have ulimit -n/-H
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+# shellcheck disable=SC3045
 nofile=$(ulimit -n)
 
 out=$WORK/out
@@ -70,7 +72,7 @@ rm -f "$out"/*.json "$out"/*.jsonl "$out"/*.log "$out"/manifest.tsv
 # dependencies installed as its README says (better-sqlite3 builds with
 # node-gyp against /usr/include/node: `nodedir=/usr` in ~/.npmrc).
 ref=$WORK/ref
-case " $SERVERS " in *" ref "*)
+case " $SERVERS $([ "${REF_SUITE:-0}" = 1 ] && echo suite) " in *" ref "* | *" suite "*)
 	for f in server.js load.js report.js run.sh package.json package-lock.json; do
 		cmp -s "$REF_DIR/$f" "$ref/$f" 2>/dev/null || { cp "$REF_DIR/$f" "$ref/$f"; chmod u+w "$ref/$f"; }
 	done
@@ -82,7 +84,7 @@ case " $SERVERS " in *" ref "*)
 	fi
 esac
 
-SPID= URL= idx=0
+SPID='' URL='' idx=0
 stop_server() {
 	[ -n "$SPID" ] || return 0
 	kill -TERM "$SPID" 2>/dev/null || true
@@ -215,7 +217,11 @@ if [ "${REF_SUITE:-0}" = 1 ]; then
 	# its report) through the contract wrapper.
 	echo
 	echo "== the reference's run.sh against evctl serve (bench/csms-contract.sh)"
-	EVCTL=$evctl SERVER_CMD="$top/bench/csms-contract.sh" SERVER_NAME="evctl serve" SERVER_USR2=0 \
+	# Its knobs have the names of ours: it gets its own defaults (QUICK=1
+	# still applies to both).
+	rm -rf "$WORK/ref-suite"
+	env -u IDLE_NS -u METER_NS -u METER_SECS -u IDLE_HOLD -u SETTLE -u CONC \
+		EVCTL="$evctl" SERVER_CMD="$top/bench/csms-contract.sh" SERVER_NAME="evctl serve" SERVER_USR2=0 \
 		OUT_DIR="$WORK/ref-suite" RESULTS_MD="$WORK/ref-suite.md" bash "$ref/run.sh" >/dev/null ||
 		echo "   run.sh failed; see $WORK/ref-suite/run.log"
 	cat "$WORK/ref-suite.md" 2>/dev/null || true

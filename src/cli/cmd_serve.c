@@ -209,10 +209,11 @@ static int exec_serve(struct cmd_ctx *ctx, void *opts_, int argc, char **argv)
 
 	uv_loop_init(&s.loop);
 	signal(SIGPIPE, SIG_IGN);
-	s.cs = csms_new(&s.loop, &cfg, err, sizeof err);
-	if (!s.cs) {
+	if (csms_new(&s.loop, &cfg, &s.cs, err, sizeof err)) {
 		cmd_error("serve: %s", err);
-		uv_run(&s.loop, UV_RUN_NOWAIT);
+		csms_close(s.cs);
+		uv_run(&s.loop, UV_RUN_DEFAULT);
+		csms_free(s.cs);
 		uv_loop_close(&s.loop);
 		return EV_EXIT_IO;
 	}

@@ -347,6 +347,40 @@ static int exec_password(struct cmd_ctx *ctx, void *opts_, int argc, char **argv
 	return rc;
 }
 
+/* accept / pending / reject: the answer the station's boot gets. */
+static int set_registration(struct cmd_ctx *ctx, int argc, char **argv, const char *reg)
+{
+	struct api_path path;
+	char done[256];
+	json_t *body;
+	int rc;
+
+	if ((rc = args_count(ctx, argc, argv, 1, 1)))
+		return rc;
+	body = json_pack("{s:s}", "registration", reg);
+	snprintf(done, sizeof done, "station '%s': registration %s", argv[1], reg);
+	output_sanitize(done);
+	api_path_init(&path, "/api/v1/stations");
+	api_path_seg(&path, argv[1]);
+	rc = send_and_say(ctx, "PATCH", &path, body, done, NULL);
+	return rc;
+}
+
+static int exec_accept(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
+{
+	return set_registration(ctx, argc, argv, "accepted");
+}
+
+static int exec_pending(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
+{
+	return set_registration(ctx, argc, argv, "pending");
+}
+
+static int exec_reject(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
+{
+	return set_registration(ctx, argc, argv, "rejected");
+}
+
 struct history_opts {
 	const char *connector;
 	long limit;
@@ -420,6 +454,16 @@ static const struct cmd stations_family[] = {
 	  "The station must then use the same password: set its AuthorizationKey\n"
 	  "(evctl config set STATION AuthorizationKey ...) before changing it here.",
 	  .opts = password_opts, .opts_size = sizeof(struct password_opts), .exec = exec_password,
+	  .flags = CMD_API },
+	{ .name = "accept", .operands = "STATION",
+	  .summary = "accept a station: its boots are answered Accepted",
+	  .description = "A connected station waiting in Pending is asked to boot again at once.",
+	  .exec = exec_accept, .flags = CMD_API },
+	{ .name = "pending", .operands = "STATION",
+	  .summary = "hold a station: its boots are answered Pending", .exec = exec_pending,
+	  .flags = CMD_API },
+	{ .name = "reject", .operands = "STATION",
+	  .summary = "reject a station: its boots are answered Rejected", .exec = exec_reject,
 	  .flags = CMD_API },
 	{ .name = "history", .operands = "STATION", .summary = "show a station's connector status changes",
 	  .opts = history_opts, .opts_size = sizeof(struct history_opts), .exec = exec_history,

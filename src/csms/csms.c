@@ -818,17 +818,20 @@ static int copy_config(struct csms *cs, const struct csms_config *cfg)
 	return 0;
 }
 
-struct csms *csms_new(uv_loop_t *loop, const struct csms_config *cfg, char *err, size_t errlen)
+int csms_new(uv_loop_t *loop, const struct csms_config *cfg, struct csms **out,
+	     char *err, size_t errlen)
 {
 	struct csms *cs = calloc(1, sizeof *cs);
 	struct ws_server_config wc = { 0 };
 	struct httpd_config hc = { 0 };
 
+	*out = NULL;
 	if (!cs || copy_config(cs, cfg)) {
 		free(cs);
 		snprintf(err, errlen, "out of memory");
-		return NULL;
+		return -ENOMEM;
 	}
+	*out = cs;
 	cs->loop = loop;
 	/* Reservation ids we choose: unlikely to repeat across restarts. */
 	cs->next_reservation = (int)(time(NULL) % 1000000000);
@@ -872,11 +875,11 @@ struct csms *csms_new(uv_loop_t *loop, const struct csms_config *cfg, char *err,
 		prune(cs->prune_timer);
 		uv_timer_start(cs->prune_timer, prune, PRUNE_INTERVAL_MS, PRUNE_INTERVAL_MS);
 	}
-	return cs;
+	return 0;
 fail:
-	csms_close(cs);
-	csms_free(cs);
-	return NULL;
+	/* The caller tears down as after a run: close, let the loop run
+	 * dry (libwebsockets finishes on it), free. */
+	return -1;
 }
 
 int csms_ocpp_port(const struct csms *cs)

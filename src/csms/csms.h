@@ -36,7 +36,10 @@ struct csms_config {
 	unsigned message_log_days;
 };
 
-struct csms *csms_new(uv_loop_t *loop, const struct csms_config *cfg, char *err, size_t errlen);
+/* Opens the store and both listeners. On failure (-1, message in err) *out
+ * may still be set: tear it down like a running one. */
+int csms_new(uv_loop_t *loop, const struct csms_config *cfg, struct csms **out,
+	     char *err, size_t errlen);
 /* In the loop: drops connections, closes listeners. csms_free after the
  * loop ran dry. */
 void csms_close(struct csms *cs);

@@ -470,7 +470,8 @@ static int write_step(struct conn *c)
 		if (k->headers)
 			wp = LWS_WRITE_HTTP_HEADERS | (k->final ? LWS_WRITE_H2_STREAM_END : 0);
 		else
-			wp = k->final && k->off + n == k->len ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP;
+			wp = k->final && k->off + n == k->len ? LWS_WRITE_HTTP_FINAL
+							       : LWS_WRITE_HTTP;
 		if (lws_write(c->wsi, k->buf + LWS_PRE + k->off, n, wp) != (int)n)
 			return -1;
 		k->off += n;
@@ -1132,19 +1133,23 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
  * one let go of (destroying twice at once leaves close callbacks running
  * on freed memory). When httpd_new fails half-way nobody would make that
  * second call, so this does, from the loop: once none of the context's
- * handles is left and nothing is still closing. */
+ * handles is left and nothing is still closing (two iterations). */
+#define REAP_CHECK_MS 5
+#define REAP_TRIES 400
+
 struct reaper {
-	uv_idle_t idle;
+	uv_timer_t timer;
 	struct httpd *h;
 	int busy;
+	unsigned tries;
 };
 
 static void reaper_walk(uv_handle_t *handle, void *arg)
 {
 	struct reaper *rp = arg;
 
-	if (handle != (uv_handle_t *)&rp->idle &&
-	    (handle->data == rp->h->ctx || uv_is_closing(handle)))
+	if (handle != (uv_handle_t *)&rp->timer &&
+	    ((rp->h->ctx && handle->data == rp->h->ctx) || uv_is_closing(handle)))
 		rp->busy = 1;
 }
 
@@ -1152,22 +1157,27 @@ static void reaper_closed(uv_handle_t *handle)
 {
 	struct reaper *rp = handle->data;
 
-	free(rp->h);
+	free(rp->h);  /* (NULL if leaked) */
 	free(rp);
 }
 
-static void reap(uv_idle_t *idle)
+static void reap(uv_timer_t *t)
 {
-	struct reaper *rp = idle->data;
+	struct reaper *rp = t->data;
 
 	rp->busy = 0;
-	uv_walk(idle->loop, reaper_walk, rp);
-	if (rp->busy)
+	uv_walk(t->loop, reaper_walk, rp);
+	if (rp->busy && ++rp->tries < REAP_TRIES)
 		return;
-	if (rp->h->ctx)
+	if (rp->busy) {
+		/* Better a leak than a use after free. */
+		log_warn("http: the server context would not go away; leaking it");
+		rp->h = NULL;
+	} else if (rp->h->ctx) {
 		lws_context_destroy(rp->h->ctx);
-	uv_idle_stop(idle);
-	uv_close((uv_handle_t *)idle, reaper_closed);
+	}
+	uv_timer_stop(t);
+	uv_close((uv_handle_t *)t, reaper_closed);
 }
 
 static void abandon(struct httpd *h)
@@ -1181,9 +1191,9 @@ static void abandon(struct httpd *h)
 		return;
 	}
 	rp->h = h;
-	uv_idle_init(h->loop, &rp->idle);
-	rp->idle.data = rp;
-	uv_idle_start(&rp->idle, reap);
+	uv_timer_init(h->loop, &rp->timer);
+	rp->timer.data = rp;
+	uv_timer_start(&rp->timer, reap, REAP_CHECK_MS, REAP_CHECK_MS);
 }
 
 /* lws says no more than "cannot bind" (and not at all for a missing
@@ -1289,7 +1299,8 @@ struct httpd *httpd_new(uv_loop_t *loop, const struct httpd_config *cfg, httpd_h
 	vh = lws_create_vhost(h->ctx, &info);
 	if (!vh) {
 		if (tls)
-			snprintf(err, errlen, "cannot listen on %s port %d with certificate '%s' and key '%s'",
+			snprintf(err, errlen,
+				 "cannot listen on %s port %d with certificate '%s' and key '%s'",
 				 address, cfg->port, cfg->cert_file, cfg->key_file);
 		else
 			snprintf(err, errlen, "cannot listen on %s port %d", address, cfg->port);

@@ -591,13 +591,19 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return c ? receive(c, wsi, in, len) : -1;
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
 		return c ? write_one(c, wsi) : -1;
+	/* The connection is over for us: forget it, so that a client freed
+	 * before libwebsockets destroys it is never looked at again. */
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		if (c)
+		if (c) {
+			lws_set_opaque_user_data(wsi, NULL);
 			lost(c, in && len ? (const char *)in : "connection failed");
+		}
 		return 0;
 	case LWS_CALLBACK_CLIENT_CLOSED:
-		if (c)
+		if (c) {
+			lws_set_opaque_user_data(wsi, NULL);
 			lost(c, "connection closed");
+		}
 		return 0;
 	case LWS_CALLBACK_WSI_DESTROY:
 		if (c && c->wsi == wsi)

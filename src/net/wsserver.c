@@ -124,8 +124,10 @@ struct ws_server *ws_server_new(uv_loop_t *loop, const struct ws_server_config *
 	for (const char *const *p = cfg->subprotocols; p && *p && n < MAX_SUBPROTOCOLS; p++, n++) {
 		if (!(s->names[n] = strdup(*p)))
 			goto nomem;
+		/* A small receive buffer: idle connections are most of them,
+		 * and frames are reassembled in our own buffer anyway. */
 		s->protocols[n + 1] = (struct lws_protocols){ s->names[n], callback, sizeof(struct pss),
-							      4096, 0, NULL, 0 };
+							      512, 0, NULL, 0 };
 	}
 	lws_set_log_level(LLL_ERR | LLL_WARN | (ev_log_get_level() >= EV_LOG_DEBUG ? LLL_NOTICE : 0),
 			  lws_log_to_ours);

@@ -557,7 +557,8 @@ static void assert_json_str(json_t *v, const char *path_a, const char *path_b, c
 		return;
 	}
 	if (!json_is_string(x))
-		fail_msg("%s.%s: expected \"%s\", got no string", path_a, path_b ? path_b : "", want);
+		fail_msg("%s.%s: expected \"%s\", got no string", path_a,
+			 path_b ? path_b : "", want);
 	assert_string_equal(json_string_value(x), want);
 }
 
@@ -572,9 +573,11 @@ static void client_basic(struct fx *f)
 	hs = curl_slist_append(hs, "Accept: application/json");
 	hs = curl_slist_append(hs, "Last-Event-ID: 41");
 	hs = curl_slist_append(hs, "X-Request-Id: rid-1");
+	hs = curl_slist_append(hs, "X-Unknown: zz");
 	js = curl_slist_append(js, "Content-Type: application/json");
 	/* All on one connection: keep-alive must hold up through each. */
-	request(c, f, NULL, "/echo?a=1&b=hello%20world&c=x%26y%3Dz&empty=&a=2", NULL, hs, &f->resp[0]);
+	request(c, f, NULL, "/echo?a=1&b=hello%20world&c=x%26y%3Dz&empty=&a=2", NULL, hs,
+		&f->resp[0]);
 	request(c, f, NULL, "/echo", "{\"k\":[1,2]}", js, &f->resp[1]);
 	request(c, f, "HEAD", "/echo", NULL, NULL, &f->resp[2]);
 	request(c, f, "PATCH", "/echo?a=p", "x=1", NULL, &f->resp[3]);
@@ -619,7 +622,7 @@ static void test_requests_and_answers(void **state)
 	assert_json_str(v, "headers", "accept", "application/json");
 	assert_json_str(v, "headers", "last-event-id", "41");
 	assert_json_str(v, "headers", "x-request-id", "rid-1");
-	assert_json_str(v, "headers", "x-unknown", NULL);
+	assert_json_str(v, "headers", "x-unknown", NULL);   /* (documented) */
 	assert_json_str(v, "peer", NULL, "127.0.0.1");
 	assert_json_str(v, "body", NULL, "");
 	json_decref(v);
@@ -1009,7 +1012,8 @@ static void client_malformed(struct fx *f)
 		"GARBAGE\r\n\r\n",
 		"GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n",
 		"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
-		"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello",
+		"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n"
+		"\r\nhello",
 		"GET /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n",
 		"GET /echo HTTP/1.1\r\nHost:",
 		"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
