@@ -433,6 +433,46 @@ static int exec_history(struct cmd_ctx *ctx, void *opts_, int argc, char **argv)
 	return api_get_show(ctx, &path, show_history);
 }
 
+struct messages_opts {
+	long limit;
+};
+
+static const struct opt messages_opts[] = {
+	{ OPT_INT, 0, "limit", "N", "at most N frames, newest first (default 100)",
+	  offsetof(struct messages_opts, limit), NULL, 1, LIST_LIMIT },
+	OPT_END_MARK
+};
+
+static int show_messages(const json_t *answer)
+{
+	struct table *t = table_new("TIME", "DIR", "FRAME", NULL);
+	const json_t *m;
+	size_t i;
+
+	json_array_foreach(json_object_get(answer, "messages"), i, m) {
+		table_cell_json(t, json_object_get(m, "time"));
+		table_cell_json(t, json_object_get(m, "direction"));
+		table_cell_json(t, json_object_get(m, "text"));
+	}
+	return output_table(t);
+}
+
+static int exec_messages(struct cmd_ctx *ctx, void *opts_, int argc, char **argv)
+{
+	struct messages_opts *o = opts_;
+	struct api_path path;
+	int rc;
+
+	if ((rc = args_count(ctx, argc, argv, 1, 1)))
+		return rc;
+	api_path_init(&path, "/api/v1/stations");
+	api_path_seg(&path, argv[1]);
+	api_path_seg(&path, "messages");
+	if (o->limit)
+		api_path_param_long(&path, "limit", o->limit);
+	return api_get_show(ctx, &path, show_messages);
+}
+
 static const struct cmd stations_family[] = {
 	{ .name = "list", .operands = "", .summary = "list the stations the central system knows",
 	  .description = "One line per station, sorted by id. With --json, the API's {\"stations\": [...]}.",
@@ -464,6 +504,10 @@ static const struct cmd stations_family[] = {
 	  .flags = CMD_API },
 	{ .name = "reject", .operands = "STATION",
 	  .summary = "reject a station: its boots are answered Rejected", .exec = exec_reject,
+	  .flags = CMD_API },
+	{ .name = "messages", .operands = "STATION",
+	  .summary = "show the OCPP frames exchanged with a station (evctl serve --message-log)",
+	  .opts = messages_opts, .opts_size = sizeof(struct messages_opts), .exec = exec_messages,
 	  .flags = CMD_API },
 	{ .name = "history", .operands = "STATION", .summary = "show a station's connector status changes",
 	  .opts = history_opts, .opts_size = sizeof(struct history_opts), .exec = exec_history,

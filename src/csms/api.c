@@ -280,6 +280,24 @@ static void status_history(struct route *r, const char *id)
 	http_reply_json(r->req, 200, h);
 }
 
+static void message_log(struct route *r, const char *id)
+{
+	struct store_station s;
+	int limit;
+	json_t *m;
+
+	if (query_int(r, "limit", 100, 1, 10000, &limit))
+		return;
+	if (store_station_get(r->cs->db, id, &s) == -ENOENT) {
+		http_reply_error(r->req, 404, "not_found", "station '%s' not found", id);
+		return;
+	}
+	m = store_messages_json(r->cs->db, id, limit);
+	if (!m)
+		return store_error(r);
+	http_reply_json(r->req, 200, m);
+}
+
 /* ---------------------------------------------------------------- operations */
 
 struct pending_op {
@@ -587,6 +605,8 @@ void csms_api_handle(void *ctx, struct http_req *req)
 			return station_delete(&r, r.seg[1]);
 		if (is(&r, "GET", 3) && strcmp(r.seg[2], "status-history") == 0)
 			return status_history(&r, r.seg[1]);
+		if (is(&r, "GET", 3) && strcmp(r.seg[2], "messages") == 0)
+			return message_log(&r, r.seg[1]);
 		if (is(&r, "POST", 3))
 			return operate(&r, r.seg[1], r.seg[2]);
 	} else if (strcmp(what, "sessions") == 0) {

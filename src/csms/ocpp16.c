@@ -200,9 +200,12 @@ static int store_meter_values(struct csms_station *st, int connector, int64_t se
 	size_t i, k;
 	json_t *mv, *sv;
 
+	/* The event's copy of the values is only made for listeners. */
+	int listened = st->cs->subs != NULL;
+
 	json_array_foreach(list, i, mv) {
 		time_t t = when(mv, "timestamp");
-		json_t *values = json_array();
+		json_t *values = listened ? json_array() : NULL;
 		json_array_foreach(json_object_get(mv, "sampledValue"), k, sv) {
 			struct store_meter m = {
 				.station = st->id, .connector = connector, .session = session,
@@ -222,10 +225,10 @@ static int store_meter_values(struct csms_station *st, int connector, int64_t se
 				json_decref(values);
 				return rc;
 			}
-			json_array_append_new(values, json_pack("{s:s, s:s?, s:s?, s:s}",
-				"measurand", m.measurand ? m.measurand : "Energy.Active.Import.Register",
-				"phase", m.phase, "unit", m.unit,
-				"value", m.value));
+			if (values)
+				json_array_append_new(values, json_pack("{s:s, s:s?, s:s?, s:s}",
+					"measurand", m.measurand ? m.measurand : "Energy.Active.Import.Register",
+					"phase", m.phase, "unit", m.unit, "value", m.value));
 		}
 		json_decref(*last);
 		*last = values;

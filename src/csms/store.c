@@ -141,6 +141,9 @@ static const struct db_migration migrations[] = {
 	  " name TEXT NOT NULL UNIQUE,"
 	  " token_sha256 TEXT NOT NULL UNIQUE,"
 	  " created INTEGER NOT NULL);" },
+	{ 2,
+	  /* The message log is read a station at a time. */
+	  "CREATE INDEX messages_station ON messages(station, id);" },
 };
 
 int store_open(const char *path, enum db_sync sync, struct db **out, char *err, size_t errlen)
@@ -1361,6 +1364,21 @@ int store_message_add(struct db *db, const char *station, char dir, const char *
 	rc = run(db, "INSERT INTO messages(time, station, dir, text) VALUES (?1, ?2, ?3, ?4)",
 		 "Ittb", (int64_t)now, station, d, text, len);
 	return rc < 0 ? rc : 0;
+}
+
+static const struct field message_fields[] = {
+	{ "time", F_TIME }, { "direction", F_TEXT }, { "text", F_TEXT },
+};
+
+json_t *store_messages_json(struct db *db, const char *station, int limit)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	limit = check_limit(limit);
+	rc = query(db, &s, "SELECT time, CASE dir WHEN 'i' THEN 'in' ELSE 'out' END, text"
+		   " FROM messages WHERE station = ?1 ORDER BY id DESC LIMIT ?2", "ti", station, limit);
+	return list_json(db, rc, s, "messages", message_fields, N_FIELDS(message_fields));
 }
 
 int store_messages_prune(struct db *db, time_t before)

@@ -178,6 +178,8 @@ json_t *store_audit_json(struct db *db, const char *station, int limit);
 /* dir: 'i' received, 'o' sent. */
 int store_message_add(struct db *db, const char *station, char dir, const char *text,
 		      size_t len, time_t now);
+/* {"messages":[{"time","direction":"in"|"out","text"}]} newest first. */
+json_t *store_messages_json(struct db *db, const char *station, int limit);
 /* Deletes message-log rows older than before. */
 int store_messages_prune(struct db *db, time_t before);
 

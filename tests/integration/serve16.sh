@@ -5,7 +5,7 @@
 . "${top_srcdir:?}/tests/integration/lib.sh"
 : "${EVCTL:?}"
 
-start_serve cs --admission known || { not_ok "evctl serve starts" "$(cat "$scratch/cs.err")"; finish; exit 1; }
+start_serve cs --admission known --message-log || { not_ok "evctl serve starts" "$(cat "$scratch/cs.err")"; finish; exit 1; }
 ok "evctl serve starts and prints where it listens"
 
 # Health needs no token; everything else does.
@@ -26,6 +26,11 @@ contains "token with an expiry" "$r" '"expiry":"2020-01-01T00:00:00Z"'
 if run_station core SERVE-1 "$node_tests/scenarios/serve16-core.js"; then ok "1.6 handlers, operations, events"
 else not_ok "1.6 handlers, operations, events" "$(tail -n 20 "$scratch/core.err")"; fi
 run "frames valid (serve)" 0 "$EVCTL" ocpp validate -q "$scratch/core.frames" && ok "every frame valid against the schemas"
+r=$(node "$node_tests/api.js" GET '/stations/SERVE-1/messages?limit=10000')
+contains "message log: what the station sent" "$r" '"direction":"in","text":"[2,'
+contains "message log: what the station was sent" "$r" '"direction":"out","text":"[3,'
+contains "message log: the boot" "$r" 'BootNotification'
+run "stations messages" 0 "$EVCTL" stations messages SERVE-1 --limit 2 && contains "evctl stations messages" "$out" "out "
 
 # Bad frames; the oversized one closes the connection and nothing else.
 start_station other SERVE-1B "$node_tests/scenarios/serve16-replaced.js"
