@@ -38,11 +38,31 @@ struct ocpp_rpc {
 	int head_sent;
 	int64_t deadline;
 	size_t queued, max_queue;
-	struct inbound inbound[OCPP_RPC_MAX_INBOUND];
-	size_t n_inbound;
+	/* Grown on demand: an idle connection (most of a central system's)
+	 * carries none. */
+	struct inbound *inbound;
+	size_t n_inbound, cap_inbound;
 	int connected, validate_outbound;
 	uint64_t rng;
 };
+/* Room for one more inbound call; 0, or -1 when memory is short. */
+static int grow_inbound(struct ocpp_rpc *rpc)
+{
+	size_t cap = rpc->cap_inbound ? rpc->cap_inbound * 2 : 2;
+	struct inbound *p;
+
+	if (rpc->n_inbound < rpc->cap_inbound)
+		return 0;
+	if (cap > OCPP_RPC_MAX_INBOUND)
+		cap = OCPP_RPC_MAX_INBOUND;
+	p = realloc(rpc->inbound, cap * sizeof *p);
+	if (!p)
+		return -1;
+	rpc->inbound = p;
+	rpc->cap_inbound = cap;
+	return 0;
+}
+
 
 /* splitmix64: a fast generator for message ids, seeded from the kernel.
  * Ids need to be unique, not secret. */
@@ -152,6 +172,7 @@ void ocpp_rpc_free(struct ocpp_rpc *rpc)
 	rpc->connected = 0;
 	while (rpc->head)
 		finish_head_status(rpc, OCPP_RESULT_CLOSED);
+	free(rpc->inbound);
 	free(rpc);
 }
 
@@ -311,7 +332,7 @@ static int receive_call(struct ocpp_rpc *rpc, const char *text, size_t len,
 	} else if (find_inbound(rpc, f->id)) {
 		v.code = OCPP_ERR_RPC_FRAMEWORK;
 		snprintf(v.reason, sizeof v.reason, "a call with id '%s' is already being handled", f->id);
-	} else if (rpc->n_inbound == OCPP_RPC_MAX_INBOUND) {
+	} else if (rpc->n_inbound == OCPP_RPC_MAX_INBOUND || grow_inbound(rpc)) {
 		v.code = OCPP_ERR_GENERIC;
 		snprintf(v.reason, sizeof v.reason, "too many calls awaiting an answer");
 	} else {
