@@ -23,6 +23,7 @@ struct serve_opts {
 	const char *tls_cert, *tls_key, *tls_ca, *api_tls_cert, *api_tls_key;
 	int admission, auto_registration, sync, log_level;
 	long heartbeat_interval, call_timeout, ping_interval, message_log_days;
+	const char *commit_interval;  /* a string: 0 is a choice, absence the default */
 	int message_log, syslog;
 };
 
@@ -54,6 +55,7 @@ static const struct opt serve_opts[] = {
 	{ OPT_INT, 0, "ping-interval", "SECONDS", "WebSocket ping after this much silence; 0: none (default 60)", O(ping_interval), NULL, 0, 3600 },
 	{ OPT_BOOL, 0, "message-log", NULL, "keep every OCPP frame in the store", O(message_log), NULL, 0, 0 },
 	{ OPT_INT, 0, "message-log-days", "DAYS", "how long the message log is kept (default 7)", O(message_log_days), NULL, 1, 3650 },
+	{ OPT_STRING, 0, "commit-interval", "MS", "messages arriving within MS share one commit; 0: one per loop iteration (default 2)", O(commit_interval), NULL, 0, 0 },
 	{ OPT_ENUM, 0, "sync", "MODE", "full: commits survive a power cut (default); normal: a crash only", O(sync), syncs, 0, 0 },
 	{ OPT_ENUM, 0, "log-level", "LEVEL", "error, warn, info (default) or debug", O(log_level), levels, 0, 0 },
 	{ OPT_BOOL, 0, "syslog", NULL, "log to syslog instead of standard error", O(syslog), NULL, 0, 0 },
@@ -181,6 +183,16 @@ static int exec_serve(struct cmd_ctx *ctx, void *opts_, int argc, char **argv)
 
 	cfg.db_path = db;
 	cfg.sync = o->sync == 1 ? DB_SYNC_NORMAL : DB_SYNC_FULL;
+	cfg.commit_interval_ms = 2;
+	if (o->commit_interval) {
+		char *end;
+		long ms = strtol(o->commit_interval, &end, 10);
+		if (!*o->commit_interval || *end || ms < 0 || ms > 1000) {
+			cmd_error("serve: --commit-interval: expected milliseconds from 0 to 1000");
+			return EV_EXIT_USAGE;
+		}
+		cfg.commit_interval_ms = (unsigned)ms;
+	}
 	cfg.ocpp_address = ocpp_addr;
 	cfg.path_prefix = o->path ? o->path : "/ocpp";
 	cfg.tls_cert = o->tls_cert;

@@ -53,7 +53,8 @@ static int64_t mono(void)
 /* ---------------------------------------------------------------- rpc glue */
 
 static void arm(struct csms_station *st);
-static void commit_now(uv_check_t *h);
+static void commit_check(uv_check_t *h);
+static void schedule_commit(struct csms *cs);
 
 static void rpc_timer(uv_timer_t *t)
 {
@@ -170,7 +171,7 @@ void csms_reply_http(struct csms *cs, struct http_req *req, int status, json_t *
 	r->body = body;
 	r->next = cs->http_replies;
 	cs->http_replies = r;
-	uv_check_start(cs->commit, commit_now);
+	schedule_commit(cs);
 }
 
 static void flush_http(struct csms *cs, int failed)
@@ -188,12 +189,12 @@ static void flush_http(struct csms *cs, int failed)
 	}
 }
 
-static void commit_now(uv_check_t *h)
+static void commit_now(struct csms *cs)
 {
-	struct csms *cs = h->data;
 	int failed = 0;
 
-	uv_check_stop(h);
+	uv_check_stop(cs->commit);
+	uv_timer_stop(cs->commit_timer);
 	if (cs->tx_open) {
 		cs->tx_open = 0;
 		if (db_commit(cs->db)) {
@@ -212,6 +213,27 @@ static void commit_now(uv_check_t *h)
 	flush_http(cs, failed);
 }
 
+static void commit_check(uv_check_t *h)
+{
+	commit_now(h->data);
+}
+
+static void commit_timer(uv_timer_t *t)
+{
+	commit_now(t->data);
+}
+
+/* With a commit interval, what arrives within it shares one commit (and
+ * one fsync): answers wait up to that long, and the cost per message
+ * falls with the load. Without, each loop iteration commits. */
+static void schedule_commit(struct csms *cs)
+{
+	if (!cs->cfg.commit_interval_ms || !cs->tx_open)
+		uv_check_start(cs->commit, commit_check);
+	else if (!uv_is_active((uv_handle_t *)cs->commit_timer))
+		uv_timer_start(cs->commit_timer, commit_timer, cs->cfg.commit_interval_ms, 0);
+}
+
 int csms_begin(struct csms *cs)
 {
 	int rc;
@@ -224,7 +246,7 @@ int csms_begin(struct csms *cs)
 		return rc;
 	}
 	cs->tx_open = 1;
-	uv_check_start(cs->commit, commit_now);
+	schedule_commit(cs);
 	return 0;
 }
 
@@ -245,7 +267,7 @@ static void queue_reply(struct csms_station *st, struct csms_reply *r)
 		st->dirty = 1;
 		st->next_dirty = cs->dirty;
 		cs->dirty = st;
-		uv_check_start(cs->commit, commit_now);
+		schedule_commit(cs);
 	}
 }
 
@@ -843,7 +865,8 @@ int csms_new(uv_loop_t *loop, const struct csms_config *cfg, struct csms **out,
 		cs->commit->data = cs;
 	}
 	cs->prune_timer = ev_timer_new(loop, cs);
-	if (!cs->stations || !cs->verified || !cs->commit || !cs->prune_timer ||
+	cs->commit_timer = ev_timer_new(loop, cs);
+	if (!cs->stations || !cs->verified || !cs->commit || !cs->prune_timer || !cs->commit_timer ||
 	    RAND_bytes(cs->pepper, sizeof cs->pepper) != 1) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -920,7 +943,7 @@ void csms_close(struct csms *cs)
 	 * operations in flight fail (and are audited) while the API can
 	 * still answer them. */
 	if (cs->commit && cs->tx_open)
-		commit_now(cs->commit);
+		commit_now(cs);
 	if (cs->stations) {
 		strmap_each(cs->stations, drop_station, NULL);
 		strmap_free(cs->stations);
@@ -940,6 +963,10 @@ void csms_close(struct csms *cs)
 	if (cs->prune_timer) {
 		ev_timer_free(cs->prune_timer);
 		cs->prune_timer = NULL;
+	}
+	if (cs->commit_timer) {
+		ev_timer_free(cs->commit_timer);
+		cs->commit_timer = NULL;
 	}
 	if (cs->commit) {
 		uv_close((uv_handle_t *)cs->commit, close_handle);

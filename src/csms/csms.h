@@ -14,6 +14,7 @@ struct csms;
 struct csms_config {
 	const char *db_path;
 	enum db_sync sync;
+	unsigned commit_interval_ms;  /* group commit window; 0: every iteration */
 	/* OCPP listener */
 	const char *ocpp_address;     /* NULL: 127.0.0.1 */
 	int ocpp_port;                /* 0: any free port */

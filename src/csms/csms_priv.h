@@ -32,6 +32,7 @@ struct csms {
 	unsigned char pepper[32];     /* keys those hashes */
 	int tx_open;                  /* a group-commit transaction is open */
 	uv_check_t *commit;           /* commits and answers once per iteration */
+	uv_timer_t *commit_timer;     /* ... or once per commit interval */
 	struct csms_station *dirty;   /* stations with answers awaiting commit */
 	struct csms_sub *subs;        /* event stream subscribers */
 	struct csms_http_reply *http_replies; /* API answers awaiting the commit */
