@@ -45,6 +45,10 @@ run() {
 	booted=$(date +%s.%N)
 	sleep 3        # let the status notifications settle
 	rss=$(rss_kib "$station")
+	# The shared libraries it maps: a ws:// station must not map
+	# libwebsockets or OpenSSL (they are opened for wss:// only).
+	awk '$6 ~ /\.so/ { n = split($6, p, "/"); print p[n] }' "/proc/$station/maps" |
+		sort -u | tr '\n' ' ' >"$tmp/libs.$n"
 	s0=$(switches "$station")
 	sleep 10
 	s1=$(switches "$station")
@@ -61,3 +65,5 @@ echo "|---:|---:|---:|---:|---:|"
 run 1
 run 100
 run 1000
+echo
+echo "one station maps: $(cat "$tmp/libs.1")"
