@@ -348,6 +348,10 @@ static void arm_sample_timer(struct station *st, unsigned c, unsigned seconds)
 static int read_meter(struct station *st, unsigned c, struct hal_meter *m)
 {
 	int rc = hal_read_meter(st->hal, (int)c, mono(st), m);
+
+	/* One reading, one time: the MeterValues and the stop message's copy
+	 * of it must agree. */
+	m->time_ms = station_now_ms(st);
 	if (rc == 0 && (m->have & HAL_METER_ENERGY)) {
 		m->energy_wh = floor(m->energy_wh);
 		stationdb_meter_set(st->db, (int)c, (int64_t)m->energy_wh, ev_now_ms());

@@ -104,6 +104,7 @@ struct hal_meter {
 	double current_a[3];    /* Current.Import */
 	double voltage_v[3];    /* Voltage (AC: L-N) */
 	double soc_pct;         /* SoC, only when the EV tells it (DC) */
+	int64_t time_ms;        /* when it was read (the core sets it); 0: now */
 };
 
 /* What a request was, for events->done. */

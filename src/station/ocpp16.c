@@ -880,6 +880,17 @@ static json_t *sampled_values(struct station *st, const struct hal_meter *m, con
 }
 
 /* One MeterValue (7.33) at stamp (NULL: now), or NULL if it would be empty. */
+/* When a reading was taken. */
+static json_t *reading_time(const struct station *st, const struct hal_meter *m)
+{
+	char buf[RFC3339_MAX];
+
+	if (!m->time_ms)
+		return timestamp(st);
+	rfc3339_format_ms(m->time_ms, buf, sizeof buf);
+	return json_string(buf);
+}
+
 static json_t *meter_value_at(struct station *st, const struct hal_meter *m, const char *context,
 			      const char *key, const char *key2, json_t *stamp)
 {
@@ -890,7 +901,7 @@ static json_t *meter_value_at(struct station *st, const struct hal_meter *m, con
 		json_decref(stamp);
 		return NULL;
 	}
-	return json_pack("{s:o, s:o}", "timestamp", stamp ? stamp : timestamp(st), "sampledValue", values);
+	return json_pack("{s:o, s:o}", "timestamp", stamp ? stamp : reading_time(st, m), "sampledValue", values);
 }
 
 /* The measurands MeterValuesSampledData asks for, as far as the meter has them. */
@@ -902,7 +913,7 @@ static json_t *meter_value(struct station *st, const struct hal_meter *m, const 
 	json_t *mv = meter_value_at(st, m, context, key, NULL, NULL);
 
 	if (!mv)   /* sampledValue needs at least one */
-		mv = json_pack("{s:o, s:[o]}", "timestamp", timestamp(st), "sampledValue",
+		mv = json_pack("{s:o, s:[o]}", "timestamp", reading_time(st, m), "sampledValue",
 			       sampled(0, m->energy_wh, "Energy.Active.Import.Register", "Wh", NULL, context));
 	return json_pack("[o]", mv);
 }
