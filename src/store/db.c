@@ -478,13 +478,14 @@ static int migrate(struct db *db, const struct db_options *opt, const char *path
 	int want = opt->n_migrations ? opt->migrations[opt->n_migrations - 1].version : 0;
 	int have, app, rc;
 
+	/* Another program's file first: its version number means nothing. */
 	rc = check_migrations(db, opt);
+	if (rc == 0)
+		rc = check_app_id(db, path, opt->application_id, &app);
 	if (rc == 0)
 		rc = db_version(db, &have);
 	if (rc == 0)
 		rc = check_version(db, path, have, want);
-	if (rc == 0)
-		rc = check_app_id(db, path, opt->application_id, &app);
 	/* Nothing to write: up to date and the application id in place (a
 	 * file without one is adopted). */
 	if (rc || (have == want && (app || !opt->application_id)))
@@ -492,11 +493,11 @@ static int migrate(struct db *db, const struct db_options *opt, const char *path
 
 	rc = db_begin(db);
 	if (rc == 0)
+		rc = check_app_id(db, path, opt->application_id, &app);
+	if (rc == 0)
 		rc = db_version(db, &have);
 	if (rc == 0)
 		rc = check_version(db, path, have, want);
-	if (rc == 0)
-		rc = check_app_id(db, path, opt->application_id, &app);
 	if (rc == 0 && opt->application_id && !app)
 		rc = set_pragma_int(db, "application_id", opt->application_id);
 	if (rc == 0)
