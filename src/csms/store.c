@@ -161,7 +161,16 @@ int store_open(const char *path, enum db_sync sync, struct db **out, char *err, 
 		.n_migrations = sizeof migrations / sizeof migrations[0],
 	};
 
-	return db_open(path, &opt, out, err, errlen);
+	int rc = db_open(path, &opt, out, err, errlen);
+
+	/* The indexes that every message touches stay in memory for some
+	 * thousands of stations: 16 MiB of page cache instead of 2. */
+	if (rc == 0 && (rc = db_exec(*out, "PRAGMA cache_size = -16384"))) {
+		snprintf(err, errlen, "%s: %s", path, db_errmsg(*out));
+		db_close(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 /* ----------------------------------------------------------------- names */
