@@ -76,9 +76,15 @@ static void boot(struct csms_station *st, const char *id, json_t *p)
 	static const char *const spelled[] = { "Accepted", "Pending", "Rejected" };
 	int rc = store_station_get(cs->db, st->id, &s);
 
-	if (rc == -ENOENT)
-		s.registration = REG_REJECTED;    /* removed while connected */
-	else if (failed(st, id, rc))
+	if (rc == -ENOENT) {
+		/* Removed while connected: nothing to store, and no way in. */
+		st->registration = REG_REJECTED;
+		csms_reply(st, id, json_pack("{s:s, s:o, s:i}", "status", "Rejected",
+					     "currentTime", now_json(),
+					     "interval", (int)cs->cfg.pending_interval_s));
+		return;
+	}
+	if (failed(st, id, rc))
 		return;
 	if (failed(st, id, csms_begin(cs)) ||
 	    failed(st, id, store_station_boot(cs->db, st->id, &b, "1.6", time(NULL))))
@@ -183,7 +189,7 @@ static int64_t register_wh(const json_t *sv)
 	    (format && strcmp(format, "Raw") != 0) || !value)
 		return -1;
 	v = strtod(value, &end);
-	if (end == value || *end || v < 0 || v > 1e15)
+	if (end == value || *end || !(v >= 0 && v <= 1e15))   /* also NaN */
 		return -1;
 	if (unit && strcmp(unit, "kWh") == 0)
 		v *= 1000;

@@ -66,10 +66,12 @@ module.exports = async (peer, t) => {
     t.equal(meterEv.session, tx, 'meter event names the session');
     await peer.call('MeterValues', { connectorId: 1, meterValue: [{ timestamp: new Date().toISOString(),
         sampledValue: [{ value: '2.0', measurand: 'Energy.Active.Import.Register', unit: 'kWh' }] }] });
+    await peer.call('MeterValues', { connectorId: 1, transactionId: tx, meterValue: [{ timestamp: new Date().toISOString(),
+        sampledValue: [{ value: 'NaN', measurand: 'Energy.Active.Import.Register' }, { value: '1e999', unit: 'kWh' }] }] });
     let s = (await api('GET', `/sessions/${tx}`)).body;
     t.equal(s.status, 'active');
-    t.equal(s.energy_wh, 1000, 'energy so far from the register (2.0 kWh - 1000 Wh)');
-    t.equal(s.meter_values.length, 4, 'every sampled value stored, with or without transactionId');
+    t.equal(s.energy_wh, 1000, 'energy so far from the register (2.0 kWh - 1000 Wh); nonsense readings ignored');
+    t.equal(s.meter_values.length, 6, 'every sampled value stored, with or without transactionId');
     const cur = s.meter_values.find((v) => v.measurand === 'Current.Import');
     t.equal(cur.phase, 'L1', 'phase kept');
     t.equal(cur.value, '10.5', 'value kept as sent');
