@@ -71,13 +71,9 @@ static int show_list(const json_t *answer)
 	size_t i;
 
 	json_array_foreach(json_object_get(answer, "sessions"), i, s) {
-		table_cell_json(t, json_object_get(s, "id"));
-		table_cell_json(t, json_object_get(s, "station"));
-		table_cell_json(t, json_object_get(s, "connector"));
-		table_cell_json(t, json_object_get(s, "id_tag"));
-		table_cell_json(t, json_object_get(s, "status"));
-		table_cell_json(t, json_object_get(s, "start"));
-		table_cell_json(t, json_object_get(s, "stop"));
+		table_row_json(t, s, (const char *const[]){
+			"id", "station", "connector", "id_tag", "status", "start", "stop",
+			NULL });
 		cell_kwh(t, json_object_get(s, "energy_wh"));
 	}
 	return output_table(t);
@@ -131,11 +127,8 @@ static int show_session(const json_t *s)
 		table_cell_json(t, json_object_get(v, "time"));
 		/* OCPP's default measurand, when the station named none. */
 		table_cell(t, json_is_string(m) ? json_string_value(m) : "Energy.Active.Import.Register");
-		table_cell_json(t, json_object_get(v, "phase"));
-		table_cell_json(t, json_object_get(v, "value"));
-		table_cell_json(t, json_object_get(v, "unit"));
-		table_cell_json(t, json_object_get(v, "context"));
-		table_cell_json(t, json_object_get(v, "location"));
+		table_row_json(t, v, (const char *const[]){
+			"phase", "value", "unit", "context", "location", NULL });
 	}
 	return output_table(t);
 }

@@ -74,14 +74,9 @@ static int show_station_list(const json_t *answer)
 	size_t i;
 
 	json_array_foreach(json_object_get(answer, "stations"), i, s) {
-		table_cell_json(t, json_object_get(s, "id"));
-		table_cell_json(t, json_object_get(s, "connected"));
-		table_cell_json(t, json_object_get(s, "ocpp"));
-		table_cell_json(t, json_object_get(s, "registration"));
-		table_cell_json(t, json_object_get(s, "vendor"));
-		table_cell_json(t, json_object_get(s, "model"));
-		table_cell_json(t, json_object_get(s, "firmware"));
-		table_cell_json(t, json_object_get(s, "last_seen"));
+		table_row_json(t, s, (const char *const[]){
+			"id", "connected", "ocpp", "registration", "vendor", "model",
+			"firmware", "last_seen", NULL });
 	}
 	return output_table(t);
 }
@@ -110,12 +105,9 @@ static void add_connectors(struct table *t, const json_t *connectors)
 	size_t i;
 
 	json_array_foreach(connectors, i, c) {
-		table_cell_json(t, json_object_get(c, "connector"));
-		table_cell_json(t, json_object_get(c, "status"));
-		table_cell_json(t, json_object_get(c, "error_code"));
-		table_cell_json(t, json_object_get(c, "info"));
-		table_cell_json(t, json_object_get(c, "since"));
-		table_cell_json(t, json_object_get(c, "session"));
+		table_row_json(t, c, (const char *const[]){
+			"connector", "status", "error_code", "info", "since", "session",
+			NULL });
 	}
 }
 
@@ -141,11 +133,8 @@ static int show_station(const json_t *s)
 	putchar('\n');
 	t = table_new("SESSION", "CONNECTOR", "ID TAG", "START", "ENERGY (Wh)", NULL);
 	json_array_foreach(sessions, i, x) {
-		table_cell_json(t, json_object_get(x, "id"));
-		table_cell_json(t, json_object_get(x, "connector"));
-		table_cell_json(t, json_object_get(x, "id_tag"));
-		table_cell_json(t, json_object_get(x, "start"));
-		table_cell_json(t, json_object_get(x, "energy_wh"));
+		table_row_json(t, x, (const char *const[]){
+			"id", "connector", "id_tag", "start", "energy_wh", NULL });
 	}
 	return output_table(t);
 }
@@ -401,12 +390,9 @@ static int show_history(const json_t *answer)
 	size_t i;
 
 	json_array_foreach(json_object_get(answer, "history"), i, h) {
-		table_cell_json(t, json_object_get(h, "time"));
-		table_cell_json(t, json_object_get(h, "connector"));
-		table_cell_json(t, json_object_get(h, "status"));
-		table_cell_json(t, json_object_get(h, "error_code"));
-		table_cell_json(t, json_object_get(h, "info"));
-		table_cell_json(t, json_object_get(h, "vendor_error_code"));
+		table_row_json(t, h, (const char *const[]){
+			"time", "connector", "status", "error_code", "info",
+			"vendor_error_code", NULL });
 	}
 	return output_table(t);
 }
@@ -450,9 +436,8 @@ static int show_messages(const json_t *answer)
 	size_t i;
 
 	json_array_foreach(json_object_get(answer, "messages"), i, m) {
-		table_cell_json(t, json_object_get(m, "time"));
-		table_cell_json(t, json_object_get(m, "direction"));
-		table_cell_json(t, json_object_get(m, "text"));
+		table_row_json(t, m, (const char *const[]){
+			"time", "direction", "text", NULL });
 	}
 	return output_table(t);
 }
@@ -547,9 +532,8 @@ static int show_status_all(const json_t *answer)
 
 	json_array_foreach(json_object_get(answer, "stations"), i, s) {
 		char line[1024] = "", a[64];
-		table_cell_json(t, json_object_get(s, "id"));
-		table_cell_json(t, json_object_get(s, "connected"));
-		table_cell_json(t, json_object_get(s, "registration"));
+		table_row_json(t, s, (const char *const[]){
+			"id", "connected", "registration", NULL });
 		json_array_foreach(json_object_get(s, "connectors"), k, c) {
 			const char *err = str(c, "error_code");
 			size_t used = strlen(line);
@@ -1279,9 +1263,8 @@ static int show_composite(const char *station, const json_t *result)
 	       output_text(json_object_get(schedule, "chargingRateUnit"), c, sizeof c));
 	t = table_new("START (s)", "LIMIT", "PHASES", NULL);
 	json_array_foreach(json_object_get(schedule, "chargingSchedulePeriod"), i, p) {
-		table_cell_json(t, json_object_get(p, "startPeriod"));
-		table_cell_json(t, json_object_get(p, "limit"));
-		table_cell_json(t, json_object_get(p, "numberPhases"));
+		table_row_json(t, p, (const char *const[]){
+			"startPeriod", "limit", "numberPhases", NULL });
 	}
 	return output_table(t) ? EV_EXIT_SOFTWARE : rc;
 }
@@ -1499,11 +1482,8 @@ static int show_audit(const json_t *answer)
 	size_t i;
 
 	json_array_foreach(json_object_get(answer, "audit"), i, a) {
-		table_cell_json(t, json_object_get(a, "time"));
-		table_cell_json(t, json_object_get(a, "client"));
-		table_cell_json(t, json_object_get(a, "station"));
-		table_cell_json(t, json_object_get(a, "operation"));
-		table_cell_json(t, json_object_get(a, "result"));
+		table_row_json(t, a, (const char *const[]){
+			"time", "client", "station", "operation", "result", NULL });
 	}
 	return output_table(t);
 }

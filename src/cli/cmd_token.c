@@ -45,11 +45,8 @@ static int show_tokens(const json_t *answer)
 	size_t i;
 
 	json_array_foreach(json_object_get(answer, "tokens"), i, x) {
-		table_cell_json(t, json_object_get(x, "id_tag"));
-		table_cell_json(t, json_object_get(x, "status"));
-		table_cell_json(t, json_object_get(x, "expiry"));
-		table_cell_json(t, json_object_get(x, "parent_id_tag"));
-		table_cell_json(t, json_object_get(x, "updated"));
+		table_row_json(t, x, (const char *const[]){
+			"id_tag", "status", "expiry", "parent_id_tag", "updated", NULL });
 	}
 	return output_table(t);
 }

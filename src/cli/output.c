@@ -98,6 +98,12 @@ void table_cellf(struct table *t, const char *fmt, ...)
 	add(t, s);
 }
 
+void table_row_json(struct table *t, const json_t *obj, const char *const *keys)
+{
+	for (; *keys; keys++)
+		table_cell_json(t, json_object_get(obj, *keys));
+}
+
 void table_cell_json(struct table *t, const json_t *value)
 {
 	char buf[256];

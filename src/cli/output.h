@@ -24,6 +24,8 @@ struct table *table_fields(void);
 void table_cell(struct table *t, const char *text);
 void table_cellf(struct table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void table_cell_json(struct table *t, const json_t *value);
+/* One cell per key of obj, in the order of keys (NULL-terminated). */
+void table_row_json(struct table *t, const json_t *obj, const char *const *keys);
 /* A name and a value: one row of a table_fields(). */
 void table_field(struct table *t, const char *name, const json_t *value);
 

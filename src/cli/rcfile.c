@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "util/cfgfile.h"
+
 /* The vector handed out, with the strings made from the file (the option
  * parser reorders argv, so they are remembered apart). */
 struct rcvec {
@@ -28,106 +30,85 @@ static const char *find_config(int argc, char **argv)
 	return NULL;
 }
 
-static char *trim(char *s)
-{
-	char *end;
+/* The options made from the file so far. */
+struct rcargs {
+	const struct opt *opts;
+	char **owned;
+	size_t n;
+};
 
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
-		*--end = '\0';
-	return s;
+static int add_arg(struct rcargs *r, char *arg)
+{
+	char **grown = arg ? realloc(r->owned, (r->n + 1) * sizeof *grown) : NULL;
+
+	if (!grown) {
+		free(arg);
+		return -1;
+	}
+	r->owned = grown;
+	r->owned[r->n++] = arg;
+	return 0;
+}
+
+static int rc_line(void *arg, const char *name, const char *value, const char *where,
+		   char *err, size_t errlen)
+{
+	struct rcargs *r = arg;
+	const struct opt *o = opt_find_long(r->opts, name);
+	char *flag;
+
+	if (!o || strcmp(name, "config") == 0) {
+		snprintf(err, errlen, "%s: unknown setting '%s'", where, name);
+		return -1;
+	}
+	if (o->kind == OPT_BOOL ? value && strcmp(value, "true") && strcmp(value, "yes") : !value) {
+		snprintf(err, errlen, "%s: %s: %s", where, name,
+			 o->kind == OPT_BOOL ? "a switch takes no value (or: true)"
+					     : "expected 'name = value'");
+		return -1;
+	}
+	if (asprintf(&flag, "--%s", name) < 0)
+		flag = NULL;
+	if (add_arg(r, flag) || (o->kind != OPT_BOOL && add_arg(r, strdup(value)))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 int rc_expand(const struct opt *opts, int argc, char **argv, int *out_argc, char ***out_argv,
 	      char *err, size_t errlen)
 {
 	const char *path = find_config(argc, argv);
-	char *line = NULL, **owned = NULL;
-	size_t cap = 0, n = 0, lineno = 0;
-	struct rcvec *v;
-	FILE *f;
+	struct rcargs r = { opts, NULL, 0 };
+	struct rcvec *v = NULL;
+	char *text;
 
 	*out_argv = NULL;
 	if (!path)
 		return 0;
-	f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (cfg_read_file(path, &text, err, errlen))
+		return -1;
+	if (cfg_each(text, path, rc_line, &r, err, errlen) == 0 &&
+	    !(v = malloc(sizeof *v + (r.n + (size_t)argc + 1) * sizeof(char *))))
+		snprintf(err, errlen, "out of memory");
+	free(text);
+	if (!v) {
+		for (size_t i = 0; i < r.n; i++)
+			free(r.owned[i]);
+		free(r.owned);
 		return -1;
 	}
-	while (getline(&line, &cap, f) >= 0) {
-		char *s = trim(line), *eq, *name, *value, **grown;
-		const struct opt *o;
-		lineno++;
-		if (!*s || *s == '#')
-			continue;
-		eq = strchr(s, '=');
-		name = trim(s);
-		if (eq) {
-			*eq = '\0';
-			name = trim(s);
-			value = trim(eq + 1);
-		} else {
-			value = NULL;
-		}
-		if (strlen(value ? value : "") >= 2 && value[0] == '"' && value[strlen(value) - 1] == '"') {
-			value[strlen(value) - 1] = '\0';
-			value++;
-		}
-		o = opt_find_long(opts, name);
-		if (!o || strcmp(name, "config") == 0) {
-			snprintf(err, errlen, "%s:%zu: unknown setting '%s'", path, lineno, name);
-			goto fail;
-		}
-		if (o->kind == OPT_BOOL ? value && strcmp(value, "true") && strcmp(value, "yes")
-		    : !value) {
-			snprintf(err, errlen, "%s:%zu: %s: %s", path, lineno, name,
-				 o->kind == OPT_BOOL ? "a switch takes no value (or: true)"
-						     : "expected 'name = value'");
-			goto fail;
-		}
-		grown = realloc(owned, (n + 2) * sizeof *owned);
-		if (!grown)
-			goto nomem;
-		owned = grown;
-		if (asprintf(&owned[n], "--%s", name) < 0)
-			goto nomem;
-		n++;
-		if (o->kind != OPT_BOOL) {
-			if (!(owned[n] = strdup(value)))
-				goto nomem;
-			n++;
-		}
-	}
-	fclose(f);
-	free(line);
-	f = NULL;
-	line = NULL;
-	v = malloc(sizeof *v + (n + (size_t)argc + 1) * sizeof(char *));
-	if (!v)
-		goto nomem;
-	v->n_owned = n;
-	v->owned = owned;
+	v->n_owned = r.n;
+	v->owned = r.owned;
 	v->argv[0] = argv[0];
-	if (n)
-		memcpy(v->argv + 1, owned, n * sizeof *owned);
-	memcpy(v->argv + 1 + n, argv + 1, (size_t)(argc - 1) * sizeof *argv);
-	v->argv[n + (size_t)argc] = NULL;
-	*out_argc = argc + (int)n;
+	if (r.n)
+		memcpy(v->argv + 1, r.owned, r.n * sizeof *r.owned);
+	memcpy(v->argv + 1 + r.n, argv + 1, (size_t)(argc - 1) * sizeof *argv);
+	v->argv[r.n + (size_t)argc] = NULL;
+	*out_argc = argc + (int)r.n;
 	*out_argv = v->argv;
 	return 0;
-nomem:
-	snprintf(err, errlen, "out of memory");
-fail:
-	if (f)
-		fclose(f);
-	free(line);
-	for (size_t i = 0; i < n; i++)
-		free(owned[i]);
-	free(owned);
-	return -1;
 }
 
 void rc_free(char **argv)

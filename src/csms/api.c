@@ -100,18 +100,6 @@ static int query_time(struct route *r, const char *name, time_t *out)
 	return 0;
 }
 
-static int valid_id(const char *id)
-{
-	size_t n = strlen(id);
-
-	if (n == 0 || n > 48)
-		return 0;
-	for (; *id; id++)
-		if (*id < 0x21 || *id > 0x7e || *id == '/')
-			return 0;
-	return 1;
-}
-
 /* ---------------------------------------------------------------- stations */
 
 static void stations_list(struct route *r)
@@ -187,7 +175,7 @@ static void station_add(struct route *r)
 	if (body_json(r, &body))
 		return;
 	id = json_string_value(json_object_get(body, "id"));
-	if (!id || !valid_id(id)) {
+	if (!id || !csms_valid_station_id(id)) {
 		http_reply_error(r->req, 400, "bad_request",
 				 "id: expected 1 to 48 printable ASCII characters without '/'");
 	} else if (password_field(r, body, hash, &given) == 0 &&

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -108,6 +109,17 @@ int auth_new_token(char out[AUTH_TOKEN_MAX])
 	out[n] = '\0';
 	OPENSSL_cleanse(raw, sizeof raw);
 	return 0;
+}
+
+void auth_hmac_sha256_hex(const unsigned char *key, size_t keylen, const char *text,
+			  char out[AUTH_SHA256_HEX])
+{
+	unsigned char mac[SHA256_DIGEST_LENGTH];
+	unsigned len = sizeof mac;
+
+	HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)text, strlen(text), mac, &len);
+	to_hex(mac, sizeof mac, out);
+	OPENSSL_cleanse(mac, sizeof mac);
 }
 
 void auth_sha256_hex(const char *text, char out[AUTH_SHA256_HEX])

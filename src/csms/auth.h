@@ -21,5 +21,7 @@ int auth_check_password(const char *password, const char *stored);
 /* A new random API token. */
 int auth_new_token(char out[AUTH_TOKEN_MAX]);
 void auth_sha256_hex(const char *text, char out[AUTH_SHA256_HEX]);
+void auth_hmac_sha256_hex(const unsigned char *key, size_t keylen, const char *text,
+			  char out[AUTH_SHA256_HEX]);
 
 #endif

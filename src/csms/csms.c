@@ -13,8 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "csms/auth.h"
@@ -401,22 +399,19 @@ static void station_free(struct csms_station *st)
 /* A keyed hash of a password that was verified against the slow hash, so
  * that reconnects cost microseconds. Keyed by a per-process secret: the
  * map never holds anything usable outside this process. */
-static void quick_hash(const struct csms *cs, const char *id, const char *password, char out[65])
+static void quick_hash(const struct csms *cs, const char *id, const char *password,
+		       char out[AUTH_SHA256_HEX])
 {
-	unsigned char mac[32];
-	unsigned len = sizeof mac;
 	char buf[600];
 
 	snprintf(buf, sizeof buf, "%s:%s", id, password);
-	HMAC(EVP_sha256(), cs->pepper, sizeof cs->pepper, (unsigned char *)buf, strlen(buf), mac, &len);
+	auth_hmac_sha256_hex(cs->pepper, sizeof cs->pepper, buf, out);
 	OPENSSL_cleanse(buf, sizeof buf);
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", mac[i]);
 }
 
 static int password_ok(struct csms *cs, const char *id, const char *password, const char *stored)
 {
-	char quick[65];
+	char quick[AUTH_SHA256_HEX];
 	const char *known = strmap_get(cs->verified, id);
 	char *copy;
 
@@ -434,16 +429,17 @@ static int password_ok(struct csms *cs, const char *id, const char *password, co
 	return 1;
 }
 
-static int valid_station_id(const char *id)
+int csms_valid_station_id(const char *id)
 {
 	size_t n = strlen(id);
 
 	/* OCPP: identities are CiString20 in 1.6 (chargeBoxIdentity) and up
-	 * to 48 characters in 2.0.1; printable ASCII only. */
+	 * to 48 characters in 2.0.1; printable ASCII, and no '/' (the id is
+	 * a path segment, in our API too). */
 	if (n == 0 || n > 48)
 		return 0;
 	for (; *id; id++)
-		if (*id < 0x21 || *id > 0x7e)
+		if (*id < 0x21 || *id > 0x7e || *id == '/')
 			return 0;
 	return 1;
 }
@@ -454,7 +450,7 @@ static int ws_admit(void *ctx, const struct ws_admission *a)
 	struct store_station s;
 	int rc;
 
-	if (!valid_station_id(a->station_id)) {
+	if (!csms_valid_station_id(a->station_id)) {
 		log_info("refused a station from %s: id is not printable ASCII of 1-48 characters", a->peer);
 		return 400;
 	}

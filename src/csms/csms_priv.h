@@ -109,6 +109,9 @@ int csms_operate(struct csms *cs, const char *station, const char *op, const jso
  * verified, drop its connection (removed). */
 void csms_station_changed(struct csms *cs, const char *id, int removed);
 
+/* 1 if id can be a station's: 1-48 printable ASCII characters, no '/'. */
+int csms_valid_station_id(const char *id);
+
 /* Turns req into an event stream of one station's events (NULL: all). */
 int csms_subscribe(struct csms *cs, struct http_req *req, const char *station);
 

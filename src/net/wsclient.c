@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #endif
 
+#include "net/rxbuf.h"
 #include "net/wsproto.h"
 #include "util/log.h"
 #include "util/uvtimer.h"
@@ -141,9 +142,7 @@ struct ws_client {
 	struct lws *wsi;
 	struct lws_vhost *vh;
 	lws_retry_bo_t idle_policy;
-	char *rx;                  /* inbound reassembly */
-	size_t rx_len, rx_cap;
-	int rx_oversized;
+	struct rxbuf rx;           /* inbound reassembly */
 	struct frame *tx_head, *tx_tail;
 	/* ws://: ours */
 	struct conn *conn;
@@ -236,7 +235,7 @@ static void client_release(struct ws_client *c)
 	ev_timer_free(c->timer);
 	ev_timer_free(c->conn_timer);
 	free_frames(c);
-	free(c->rx);
+	rxbuf_free(&c->rx);
 	free(c->url);
 	free(c->address);
 	free(c->path);
@@ -412,8 +411,7 @@ static void lost(struct ws_client *c, const char *why)
 		return;
 	c->state = WS_WAITING;
 	c->wsi = NULL;
-	c->rx_len = 0;
-	c->rx_oversized = 0;
+	rxbuf_reset(&c->rx);
 	c->drop_reason = NULL;
 	free_frames(c);
 	tcp_release(c, 1);
@@ -1027,29 +1025,15 @@ static void lws_connect(struct ws_client *c)
 
 static int receive(struct ws_client *c, struct lws *wsi, const char *in, size_t len)
 {
-	if (L.is_first_fragment(wsi)) {
-		c->rx_len = 0;
-		c->rx_oversized = 0;
-	}
-	if (c->rx_oversized || c->rx_len + len > c->max_frame) {
-		/* Keep reading to the end of the message, then drop the
-		 * connection: a peer that sends oversized frames is broken. */
-		c->rx_oversized = 1;
-	} else {
-		if (c->rx_len + len + 1 > c->rx_cap) {
-			size_t cap = (c->rx_len + len + 1) * 2;
-			char *p = realloc(c->rx, cap);
-			if (!p)
-				return -1;
-			c->rx = p;
-			c->rx_cap = cap;
-		}
-		memcpy(c->rx + c->rx_len, in, len);
-		c->rx_len += len;
-	}
+	if (L.is_first_fragment(wsi))
+		rxbuf_reset(&c->rx);
+	if (rxbuf_append(&c->rx, in, len, c->max_frame))
+		return -1;
 	if (!L.is_final_fragment(wsi) || L.remaining_packet_payload(wsi))
 		return 0;
-	if (c->rx_oversized) {
+	/* Read to the end of the message, then drop the connection: a peer
+	 * that sends oversized frames is broken. */
+	if (c->rx.oversized) {
 		log_warn("websocket: frame larger than %zu bytes; closing", c->max_frame);
 		L.close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
 			       (unsigned char *)"frame too large", 15);
@@ -1059,8 +1043,7 @@ static int receive(struct ws_client *c, struct lws *wsi, const char *in, size_t 
 		log_warn("websocket: ignoring a binary frame (OCPP-J is text)");
 		return 0;
 	}
-	c->rx[c->rx_len] = '\0';
-	c->ops->on_message(c->ctx, c->rx, c->rx_len);
+	c->ops->on_message(c->ctx, c->rx.data, c->rx.len);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <libwebsockets.h>
 
+#include "net/rxbuf.h"
 #include "util/log.h"
 
 #define DEFAULT_MAX_FRAME (1024 * 1024)
@@ -42,9 +43,7 @@ struct ws_conn {
 	int open;                    /* on_open was called */
 	char peer[64];
 	char *station_id, *user, *password, *cert_cn;
-	char *rx;
-	size_t rx_len, rx_cap;
-	int rx_oversized;
+	struct rxbuf rx;
 	struct frame *tx_head, *tx_tail;
 	size_t tx_bytes;
 	const char *close_reason;    /* set: close once the queue is written */
@@ -88,7 +87,7 @@ static void conn_free(struct ws_conn *c)
 			c->next->pprev = c->pprev;
 	}
 	free_frames(c);
-	free(c->rx);
+	rxbuf_free(&c->rx);
 	free(c->station_id);
 	free(c->user);
 	free(c->password);
@@ -401,27 +400,13 @@ static int admit(struct ws_server *s, struct lws *wsi, struct pss *pss)
 
 static int receive(struct ws_conn *c, struct lws *wsi, const char *in, size_t len)
 {
-	if (lws_is_first_fragment(wsi)) {
-		c->rx_len = 0;
-		c->rx_oversized = 0;
-	}
-	if (c->rx_oversized || c->rx_len + len > c->srv->max_frame) {
-		c->rx_oversized = 1;
-	} else {
-		if (c->rx_len + len + 1 > c->rx_cap) {
-			size_t cap = (c->rx_len + len + 1) * 2;
-			char *p = realloc(c->rx, cap);
-			if (!p)
-				return -1;
-			c->rx = p;
-			c->rx_cap = cap;
-		}
-		memcpy(c->rx + c->rx_len, in, len);
-		c->rx_len += len;
-	}
+	if (lws_is_first_fragment(wsi))
+		rxbuf_reset(&c->rx);
+	if (rxbuf_append(&c->rx, in, len, c->srv->max_frame))
+		return -1;
 	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
 		return 0;
-	if (c->rx_oversized) {
+	if (c->rx.oversized) {
 		log_warn("station %s: frame larger than %zu bytes; closing", c->station_id,
 			 c->srv->max_frame);
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
@@ -432,14 +417,9 @@ static int receive(struct ws_conn *c, struct lws *wsi, const char *in, size_t le
 		log_warn("station %s: ignoring a binary frame (OCPP-J is text)", c->station_id);
 		return 0;
 	}
-	c->rx[c->rx_len] = '\0';
-	c->srv->ops->on_message(c->ctx, c->rx, c->rx_len);
+	c->srv->ops->on_message(c->ctx, c->rx.data, c->rx.len);
 	/* Keep big buffers from lingering on idle connections. */
-	if (c->rx_cap > 65536) {
-		free(c->rx);
-		c->rx = NULL;
-		c->rx_cap = 0;
-	}
+	rxbuf_trim(&c->rx, 65536);
 	return 0;
 }
 

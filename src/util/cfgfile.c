@@ -142,8 +142,8 @@ static char *trim(char *s)
 	return s;
 }
 
-int cfg_parse(const struct cfg_option *opts, void *target, const char *text,
-	      const char *filename, char *errbuf, size_t errlen)
+int cfg_each(const char *text, const char *filename, cfg_line_fn fn, void *arg,
+	     char *errbuf, size_t errlen)
 {
 	char *copy = strdup(text), *line, *next;
 	int lineno = 0, rc = 0;
@@ -151,7 +151,7 @@ int cfg_parse(const struct cfg_option *opts, void *target, const char *text,
 	if (!copy)
 		return fail(errbuf, errlen, "%s: out of memory", filename);
 	for (line = copy; line && rc == 0; line = next) {
-		char where[PATH_MAX + 16], *eq, *name, *value;
+		char where[PATH_MAX + 16], *eq, *name, *value = NULL;
 
 		next = strchr(line, '\n');
 		if (next)
@@ -162,19 +162,17 @@ int cfg_parse(const struct cfg_option *opts, void *target, const char *text,
 		if (*line == '\0' || *line == '#')
 			continue;
 		eq = strchr(line, '=');
-		if (!eq) {
-			rc = fail(errbuf, errlen, "%s: expected 'name = value'", where);
-			break;
+		if (eq) {
+			*eq = '\0';
+			value = trim(eq + 1);
 		}
-		*eq = '\0';
 		name = trim(line);
-		value = trim(eq + 1);
-		if (*value == '"') {
+		if (value && *value == '"') {
 			if (unquote(value)) {
 				rc = fail(errbuf, errlen, "%s: unterminated quoted value", where);
 				break;
 			}
-		} else {
+		} else if (value) {
 			char *hash = strchr(value, '#');
 			if (hash) {
 				*hash = '\0';
@@ -184,45 +182,76 @@ int cfg_parse(const struct cfg_option *opts, void *target, const char *text,
 		if (*name == '\0')
 			rc = fail(errbuf, errlen, "%s: missing option name", where);
 		else
-			rc = cfg_set(opts, target, name, value, where, errbuf, errlen);
+			rc = fn(arg, name, value, where, errbuf, errlen);
 	}
 	free(copy);
 	return rc;
 }
 
-int cfg_load(const struct cfg_option *opts, void *target, const char *path,
-	     char *errbuf, size_t errlen)
+struct parse_target {
+	const struct cfg_option *opts;
+	void *target;
+};
+
+static int set_line(void *arg, const char *name, const char *value, const char *where,
+		    char *errbuf, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char *text = NULL;
-	size_t len = 0;
+	struct parse_target *t = arg;
+
+	if (!value)
+		return fail(errbuf, errlen, "%s: expected 'name = value'", where);
+	return cfg_set(t->opts, t->target, name, value, where, errbuf, errlen);
+}
+
+int cfg_parse(const struct cfg_option *opts, void *target, const char *text,
+	      const char *filename, char *errbuf, size_t errlen)
+{
+	struct parse_target t = { opts, target };
+
+	return cfg_each(text, filename, set_line, &t, errbuf, errlen);
+}
+
+int cfg_read_file(const char *path, char **text, char *errbuf, size_t errlen)
+{
+	FILE *f = fopen(path, "r"), *mem;
+	size_t len = 0, n;
+	char buf[4096];
 	int rc;
 
+	*text = NULL;
 	if (!f) {
 		int e = errno;
 		fail(errbuf, errlen, "%s: %s", path, strerror(e));
 		errno = e;
 		return -2;
 	}
-	{
-		FILE *mem = open_memstream(&text, &len);
-		char buf[4096];
-		size_t n;
-		if (!mem) {
-			fclose(f);
-			return fail(errbuf, errlen, "%s: out of memory", path);
-		}
-		while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-			fwrite(buf, 1, n, mem);
-		rc = ferror(f);
-		fclose(mem);
+	mem = open_memstream(text, &len);
+	if (!mem) {
+		fclose(f);
+		return fail(errbuf, errlen, "%s: out of memory", path);
 	}
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		fwrite(buf, 1, n, mem);
+	rc = ferror(f);
+	fclose(mem);
 	fclose(f);
 	if (rc) {
-		free(text);
+		free(*text);
+		*text = NULL;
 		fail(errbuf, errlen, "%s: read error", path);
 		return -2;
 	}
+	return 0;
+}
+
+int cfg_load(const struct cfg_option *opts, void *target, const char *path,
+	     char *errbuf, size_t errlen)
+{
+	char *text;
+	int rc = cfg_read_file(path, &text, errbuf, errlen);
+
+	if (rc)
+		return rc;
 	rc = cfg_parse(opts, target, text, path, errbuf, errlen);
 	free(text);
 	return rc;

@@ -36,6 +36,17 @@ int cfg_set(const struct cfg_option *opts, void *target, const char *name,
 int cfg_parse(const struct cfg_option *opts, void *target, const char *text,
 	      const char *filename, char *errbuf, size_t errlen);
 
+/* The lines of a `name = value` text, one call each, with the syntax above
+ * (quotes, comments); value is NULL on a line with a name only. where is
+ * "file:line". fn returns 0, or -1 with a message in errbuf. */
+typedef int (*cfg_line_fn)(void *arg, const char *name, const char *value, const char *where,
+			   char *errbuf, size_t errlen);
+int cfg_each(const char *text, const char *filename, cfg_line_fn fn, void *arg,
+	     char *errbuf, size_t errlen);
+/* A whole file into *text (free it). 0, -1 out of memory, -2 if it cannot
+ * be read (errno set). */
+int cfg_read_file(const char *path, char **text, char *errbuf, size_t errlen);
+
 /* Reads and parses a file. Returns 0, -1 on a parse error, -2 if the file
  * cannot be read (errno set). */
 int cfg_load(const struct cfg_option *opts, void *target, const char *path,
