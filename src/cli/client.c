@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <dlfcn.h>
 
 #include <curl/curl.h>
 
@@ -20,35 +19,6 @@
 #include "util/exitcode.h"
 
 #define API_MAX_ANSWER (64L << 20)  /* a list of 10,000 sessions fits easily */
-
-/* libcurl is opened when a command needs it, not linked: evctl is also the
- * central system (evctl serve), which must not carry libcurl and the
- * libraries it loads (TLS, SSH, LDAP, ...). The soname is the one of the
- * headers we build with; net/transfer.c does the same for stations. */
-#define CURL_LIBRARY "libcurl.so.4"
-
-struct curl_fns {
-	void *lib;
-	CURLcode (*global_init)(long flags);
-	void (*global_cleanup)(void);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *e, CURLoption o, ...);
-	CURLcode (*easy_perform)(CURL *e);
-	CURLcode (*easy_getinfo)(CURL *e, CURLINFO i, ...);
-	void (*easy_reset)(CURL *e);
-	void (*easy_cleanup)(CURL *e);
-	const char *(*easy_strerror)(CURLcode rc);
-	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
-	void (*slist_free_all)(struct curl_slist *l);
-};
-
-#define SYM(name) { "curl_" #name, offsetof(struct curl_fns, name) }
-static const struct { const char *name; size_t offset; } curl_symbols[] = {
-	SYM(global_init), SYM(global_cleanup), SYM(easy_init), SYM(easy_setopt),
-	SYM(easy_perform), SYM(easy_getinfo), SYM(easy_reset), SYM(easy_cleanup),
-	SYM(easy_strerror), SYM(slist_append), SYM(slist_free_all),
-};
-#undef SYM
 
 struct api {
 	char *server;
@@ -59,7 +29,7 @@ struct api {
 	int json;
 	int transient;   /* the last failure may pass by itself */
 	long timeout;
-	struct curl_fns fn;
+	int curl_ready;  /* curl_global_init done */
 	CURL *curl;
 	char curl_err[CURL_ERROR_SIZE];
 	char msg[1024];
@@ -225,29 +195,6 @@ static int resolve(struct api *api, const struct cmd_ctx *ctx)
 	return EV_EXIT_OK;
 }
 
-/* Opens libcurl and finds its functions. Returns 0 or an exit status. */
-static int load_curl(struct curl_fns *fn)
-{
-	void *lib = dlopen(CURL_LIBRARY, RTLD_NOW | RTLD_LOCAL);
-
-	if (!lib) {
-		cmd_error("cannot load %s: %s", CURL_LIBRARY, dlerror());
-		return EV_EXIT_SOFTWARE;
-	}
-	for (size_t i = 0; i < sizeof curl_symbols / sizeof *curl_symbols; i++) {
-		void *sym = dlsym(lib, curl_symbols[i].name);
-		if (!sym) {
-			cmd_error("%s has no %s", CURL_LIBRARY, curl_symbols[i].name);
-			dlclose(lib);
-			return EV_EXIT_SOFTWARE;
-		}
-		/* (POSIX: a data pointer from dlsym holds a function's address.) */
-		memcpy((char *)fn + curl_symbols[i].offset, &sym, sizeof sym);
-	}
-	fn->lib = lib;
-	return EV_EXIT_OK;
-}
-
 struct api *api_open(const struct cmd_ctx *ctx, int *status)
 {
 	struct api *api = calloc(1, sizeof *api);
@@ -264,20 +211,15 @@ struct api *api_open(const struct cmd_ctx *ctx, int *status)
 		api_close(api);
 		return NULL;
 	}
-	if ((*status = load_curl(&api->fn))) {
-		api_close(api);
-		return NULL;
-	}
 	/* Reference-counted: pairs with the cleanup in api_close. */
-	if (api->fn.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		cmd_error("cannot initialise libcurl");
 		*status = EV_EXIT_SOFTWARE;
-		dlclose(api->fn.lib);
-		api->fn.lib = NULL;
 		api_close(api);
 		return NULL;
 	}
-	if (!(api->curl = api->fn.easy_init())) {
+	api->curl_ready = 1;
+	if (!(api->curl = curl_easy_init())) {
 		cmd_error("cannot initialise libcurl");
 		*status = EV_EXIT_SOFTWARE;
 		api_close(api);
@@ -291,11 +233,9 @@ void api_close(struct api *api)
 	if (!api)
 		return;
 	if (api->curl)
-		api->fn.easy_cleanup(api->curl);
-	if (api->fn.lib) {
-		api->fn.global_cleanup();
-		dlclose(api->fn.lib);
-	}
+		curl_easy_cleanup(api->curl);
+	if (api->curl_ready)
+		curl_global_cleanup();
 	free(api->server);
 	free(api->token);
 	free(api->body);
@@ -454,7 +394,7 @@ static size_t on_write(char *data, size_t size, size_t n, void *arg)
 	size_t len = size * n;
 
 	if (!api->http)
-		api->fn.easy_getinfo(api->curl, CURLINFO_RESPONSE_CODE, &api->http);
+		curl_easy_getinfo(api->curl, CURLINFO_RESPONSE_CODE, &api->http);
 	if (api->stream_fn && api->http == 200) {
 		api->streaming = 1;
 		api->stream_status = api->stream_fn(data, len, api->stream_arg);
@@ -486,7 +426,7 @@ static struct curl_slist *prepare(struct api *api, const char *method, const cha
 	size_t n = 0;
 	CURL *c = api->curl;
 
-	api->fn.easy_reset(c);
+	curl_easy_reset(c);
 	api->body_len = 0;
 	api->http = 0;
 	api->msg[0] = '\0';
@@ -494,31 +434,31 @@ static struct curl_slist *prepare(struct api *api, const char *method, const cha
 	api->streaming = 0;
 	api->stream_status = 0;
 	api->transient = 0;
-	api->fn.easy_setopt(c, CURLOPT_URL, url);
-	api->fn.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	api->fn.easy_setopt(c, CURLOPT_ERRORBUFFER, api->curl_err);
-	api->fn.easy_setopt(c, CURLOPT_USERAGENT, "evctl/" PACKAGE_VERSION);
-	api->fn.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, API_CONNECT_TIMEOUT);
-	api->fn.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-	api->fn.easy_setopt(c, CURLOPT_WRITEDATA, api);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, api->curl_err);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "evctl/" PACKAGE_VERSION);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, API_CONNECT_TIMEOUT);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, api);
 #if LIBCURL_VERSION_NUM >= 0x075500
-	api->fn.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
-	api->fn.easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 	if (stream) {
 		/* Keep-alive comments come every 15 s: silence means a dead peer. */
-		api->fn.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		api->fn.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, api->timeout);
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, api->timeout);
 	} else {
-		api->fn.easy_setopt(c, CURLOPT_TIMEOUT, api->timeout);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, api->timeout);
 	}
 	if (strcmp(method, "GET") != 0)
-		api->fn.easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	/* A POST without a body still says so (Content-Length: 0). */
 	if (payload || strcmp(method, "POST") == 0 || strcmp(method, "PATCH") == 0) {
-		api->fn.easy_setopt(c, CURLOPT_POSTFIELDS, payload ? payload : "");
-		api->fn.easy_setopt(c, CURLOPT_POSTFIELDSIZE, payload ? (long)strlen(payload) : 0L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload ? payload : "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, payload ? (long)strlen(payload) : 0L);
 	}
 	lines[n++] = stream ? "Accept: text/event-stream" : "Accept: application/json";
 	lines[n++] = "Expect:";   /* no 100-continue round trip */
@@ -529,23 +469,23 @@ static struct curl_slist *prepare(struct api *api, const char *method, const cha
 		lines[n++] = auth;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct curl_slist *next = api->fn.slist_append(h, lines[i]);
+		struct curl_slist *next = curl_slist_append(h, lines[i]);
 		if (!next) {
-			api->fn.slist_free_all(h);
+			curl_slist_free_all(h);
 			return NULL;
 		}
 		h = next;
 	}
-	api->fn.easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	return h;
 }
 
 static int transport_error(struct api *api, CURLcode rc)
 {
-	const char *why = *api->curl_err ? api->curl_err : api->fn.easy_strerror(rc);
+	const char *why = *api->curl_err ? api->curl_err : curl_easy_strerror(rc);
 	curl_off_t connected = 0;
 
-	api->fn.easy_getinfo(api->curl, CURLINFO_CONNECT_TIME_T, &connected);
+	curl_easy_getinfo(api->curl, CURLINFO_CONNECT_TIME_T, &connected);
 	api->transient = 1;
 	if (rc == CURLE_OPERATION_TIMEDOUT && connected > 0)
 		return fail(api, EV_EXIT_SERVER, "%s: no answer within %ld s", api->server, api->timeout);
@@ -578,8 +518,8 @@ static int perform(struct api *api, const char *method, const char *path, const 
 		free(payload);
 		return fail(api, EV_EXIT_SOFTWARE, "out of memory");
 	}
-	rc = api->fn.easy_perform(api->curl);
-	api->fn.slist_free_all(headers);
+	rc = curl_easy_perform(api->curl);
+	curl_slist_free_all(headers);
 	free(url);
 	free(payload);
 	if (api->stream_status)
@@ -588,7 +528,7 @@ static int perform(struct api *api, const char *method, const char *path, const 
 		return API_STREAM_ENDED;   /* however it ended, it had begun */
 	if (rc != CURLE_OK)
 		return transport_error(api, rc);
-	api->fn.easy_getinfo(api->curl, CURLINFO_RESPONSE_CODE, &api->http);
+	curl_easy_getinfo(api->curl, CURLINFO_RESPONSE_CODE, &api->http);
 	if (api->body_len) {
 		answer = json_loadb(api->body, api->body_len, 0, &jerr);
 		if (!answer) {
