@@ -222,6 +222,24 @@ void ws_conn_set_ctx(struct ws_conn *c, void *ctx)
 	c->ctx = ctx;
 }
 
+/* A message written at once, when nothing is queued before it and the
+ * socket takes more: asking libwebsockets for a writable callback instead
+ * costs two epoll_ctl calls and a loop turn per message. What the kernel
+ * does not take, libwebsockets keeps and sends itself. */
+#define DIRECT_MAX 4096
+
+static int send_now(struct ws_conn *c, const char *text, size_t len)
+{
+	unsigned char buf[LWS_PRE + DIRECT_MAX];
+
+	memcpy(buf + LWS_PRE, text, len);
+	if (lws_write(c->wsi, buf + LWS_PRE, len, LWS_WRITE_TEXT) < (int)len) {
+		ws_conn_close(c, "write failed");
+		return -EIO;
+	}
+	return 0;
+}
+
 int ws_conn_send(struct ws_conn *c, const char *text, size_t len)
 {
 	struct frame *f;
@@ -235,6 +253,8 @@ int ws_conn_send(struct ws_conn *c, const char *text, size_t len)
 		ws_conn_close(c, "not reading");
 		return -ENOBUFS;
 	}
+	if (!c->tx_head && len <= DIRECT_MAX && !lws_send_pipe_choked(c->wsi))
+		return send_now(c, text, len);
 	f = malloc(sizeof *f + LWS_PRE + len);
 	if (!f)
 		return -ENOMEM;
@@ -484,7 +504,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_ESTABLISHED:
 		if (!s || !pss || !pss->conn)
 			return -1;
+		/* From here the connection list owns it (ws_server_close
+		 * frees it), reached through the wsi's opaque pointer. */
 		c = pss->conn;
+		pss->conn = NULL;
 		lws_set_opaque_user_data(wsi, c);
 		c->next = s->conns;
 		if (s->conns)

@@ -79,7 +79,19 @@ stop_serve
 start_serve auto --admission auto || { not_ok "evctl serve --admission auto starts" "$(cat "$scratch/auto.err")"; finish; exit 1; }
 if run_station pending NEW-1 "$node_tests/scenarios/serve16-pending.js"; then ok "auto-registered station is Pending, then Accepted"
 else not_ok "auto-registered station is Pending, then Accepted" "$(tail -n 20 "$scratch/pending.err")"; fi
-stop_serve && ok "SIGTERM stops evctl serve with status 0" || not_ok "SIGTERM stops evctl serve with status 0" "status $?"
+# Stopped with a station connected (under the sanitizers this is where a
+# connection freed twice would show).
+start_station held NEW-1 "$node_tests/scenarios/serve16-replaced.js"
+held=$station_pid
+wait_for "$scratch/held.out" READY 10
+n=0
+until node "$node_tests/api.js" GET /stations/NEW-1 | grep -q '"connected":true' || [ $n -ge 100 ]; do
+	n=$((n + 1))
+	sleep 0.1
+done
+stop_serve && ok "SIGTERM stops evctl serve with status 0, stations connected" ||
+	not_ok "SIGTERM stops evctl serve with status 0, stations connected" "status $?; $(tail -n 20 "$scratch/auto.err")"
+wait "$held" && ok "the connected station saw the server go" || not_ok "the connected station saw the server go" "$(tail -n 5 "$scratch/held.err")"
 
 # Bad command lines and configuration files.
 run "unknown option" 2 "$EVCTL" serve --bogus && contains "unknown option named" "$err" "bogus"
