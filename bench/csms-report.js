@@ -8,7 +8,7 @@ const os = require('os');
 const path = require('path');
 
 const dir = process.argv[2];
-const names = { evctl: 'evctl serve', ref: 'ocpp-rpc reference' };
+const names = { evctl: 'evctl serve', ref: 'ocpp-rpc reference', floor: 'floor (csms-floor)' };
 const runs = fs.readFileSync(path.join(dir, 'manifest.tsv'), 'utf8').split('\n').filter(Boolean).map((l) => {
 	const [label, server, mode, n, rep, alive, rc, loglines, rows] = l.split('\t');
 	let r = null;
@@ -92,6 +92,22 @@ for (const n of [...new Set(runs.filter((x) => x.mode === 'meter').map((x) => x.
 	    cpuOf('evctl', n), cpuOf('ref', n), 0.1, 4);
 }
 p();
+// The floor: a server that answers every call from a table, parsing and
+// storing nothing. What it spends is the round trip itself (the kernel's
+// TCP work, one read and one write); no server can spend less.
+const floors = [...new Set(runs.filter((x) => x.mode === 'meter' && x.server === 'floor').map((x) => x.n))];
+if (floors.length) {
+	p('The floor, as a share of the reference (no server can go below it):');
+	p();
+	p('| N | floor CPU-s / 1000 | reference | floor / reference | evctl serve / floor |');
+	p('|---:|---:|---:|---:|---:|');
+	for (const n of floors) {
+		const fl = cpuOf('floor', n), ref = cpuOf('ref', n), ev = cpuOf('evctl', n);
+		p(`| ${n} | ${f(fl, 4)} | ${f(ref, 4)} | ${f(fl !== null && ref ? fl / ref : null, 3)} | ` +
+		  `${f(ev !== null && fl ? ev / fl : null, 2)} |`);
+	}
+	p();
+}
 
 const trouble = runs.filter((x) => !x.alive || (x.rc !== 0 && x.rc !== 143) || (x.server === 'evctl' && x.loglines > 0) || !x.r || x.r.error_count);
 if (trouble.length) {

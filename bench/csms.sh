@@ -13,7 +13,9 @@
 #
 # Knobs (environment): IDLE_NS ("1000 10000 19500"), METER_NS ("100 1000"),
 # METER_SECS (15), IDLE_HOLD (10), SETTLE (3), CONC (200), REPEAT (1: meter
-# runs per server; the summary takes the median), SERVERS ("evctl ref"),
+# runs per server; the summary takes the median), SERVERS ("evctl ref floor";
+# floor is bench/csms-floor, which answers without parsing or storing: the
+# cost of the round trip itself),
 # REF_DIR (the reference, default /work/shared/bench/ocpp-rpc-baseline),
 # WORK (BUILD_DIR/bench-csms: the reference's copy and node_modules, results),
 # QUICK=1 (smoke run: small N, short windows), REF_SUITE=1 (afterwards, also
@@ -41,7 +43,7 @@ IDLE_HOLD=${IDLE_HOLD:-10}
 SETTLE=${SETTLE:-3}
 CONC=${CONC:-200}
 REPEAT=${REPEAT:-1}
-SERVERS=${SERVERS:-"evctl ref"}
+SERVERS=${SERVERS:-"evctl ref floor"}
 PORT_BASE=${PORT_BASE:-9600}
 
 die() { echo "csms.sh: $*" >&2; exit 1; }
@@ -50,7 +52,8 @@ for s in $SERVERS; do
 	case $s in
 	evctl) [ -x "$evctl" ] || die "no $evctl: build first" ;;
 	ref) [ -f "$REF_DIR/server.js" ] || die "no reference in $REF_DIR" ;;
-	*) die "SERVERS: evctl or ref, not '$s'" ;;
+	floor) [ -x "$build/bench/csms-floor" ] || die "no $build/bench/csms-floor: build first" ;;
+	*) die "SERVERS: evctl, ref or floor, not '$s'" ;;
 	esac
 done
 for tool in node jq $([ "${REF_SUITE:-0}" = 1 ] && echo curl); do
@@ -126,6 +129,11 @@ start_server() {
 		SPID=$!
 		ready='^READY'
 		;;
+	floor)
+		"$build/bench/csms-floor" >"$log" 2>&1 &
+		SPID=$!
+		ready='^READY'
+		;;
 	esac
 	i=0
 	until grep -q "$ready" "$log" 2>/dev/null; do
@@ -137,18 +145,24 @@ start_server() {
 	case $1 in
 	evctl) URL=$(sed -n 's,.*stations connect to \(ws://[^ ]*\)/<id>.*,\1,p' "$log" | head -n 1) ;;
 	ref) URL=ws://127.0.0.1:$port ;;
+	floor) URL=ws://127.0.0.1:$(awk '/^READY/ { print $2 }' "$log") ;;
 	esac
 }
 
-# db_rows SERVER LABEL: meter_values rows persisted (both stores name the
-# table so), as a sanity check that persistence was on.
+# db_rows SERVER LABEL: sampled values persisted, as a sanity check that
+# persistence was on (evctl keeps a row per timestamp, the reference one
+# per sampled value).
 db_rows() {
+	db=/nonexistent sql='select count(*) from meter_values'
 	case $1 in
-	evctl) db=$WORK/state/$2/evctl.db ;;
+	evctl)
+		db=$WORK/state/$2/evctl.db
+		sql='select sum(json_array_length(sampled)) from meter_readings'
+		;;
 	ref) db=$WORK/state/$2.db ;;
 	esac
 	if command -v sqlite3 >/dev/null && [ -f "$db" ]; then
-		sqlite3 "$db" 'select count(*) from meter_values' 2>/dev/null || echo -1
+		sqlite3 "$db" "$sql" 2>/dev/null || echo -1
 	else
 		echo -1
 	fi
@@ -196,6 +210,7 @@ load_now=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "load average at start: $load_now"
 for n in $IDLE_NS; do
 	for s in $SERVERS; do
+		[ "$s" = floor ] && continue   # it holds 64 KiB per connection: not a contender
 		run "$s" idle "$n"
 	done
 done

@@ -198,48 +198,59 @@ static int64_t register_wh(const json_t *sv)
 	return (int64_t)(v + 0.5);
 }
 
+/* The values of one meterValue for the event stream. */
+static json_t *event_values(const json_t *sampled)
+{
+	json_t *values = json_array(), *sv;
+	size_t k;
+
+	json_array_foreach(sampled, k, sv) {
+		const char *measurand = str(sv, "measurand");
+		json_array_append_new(values, json_pack("{s:s, s:s?, s:s?, s:s}",
+			"measurand", measurand ? measurand : "Energy.Active.Import.Register",
+			"phase", str(sv, "phase"), "unit", str(sv, "unit"),
+			"value", str(sv, "value")));
+	}
+	return values;
+}
+
 /* Stores meterValue[] of a MeterValues or a StopTransaction's
- * transactionData; returns the values of the last one (for the event). */
+ * transactionData, a row per timestamp; returns the values of the last one
+ * (for the event). */
 static int store_meter_values(struct csms_station *st, int connector, int64_t session,
 			      const json_t *list, json_t **last, int track_energy)
 {
 	size_t i, k;
 	json_t *mv, *sv;
-
-	/* The event's copy of the values is only made for listeners. */
-	int listened = st->cs->subs != NULL;
+	int64_t energy = -1;
+	int rc = 0;
 
 	json_array_foreach(list, i, mv) {
-		time_t t = when(mv, "timestamp");
-		json_t *values = listened ? json_array() : NULL;
-		json_array_foreach(json_object_get(mv, "sampledValue"), k, sv) {
-			struct store_meter m = {
-				.station = st->id, .connector = connector, .session = session,
-				.time = t, .value = str(sv, "value"), .context = str(sv, "context"),
-				.format = str(sv, "format"), .measurand = str(sv, "measurand"),
-				.phase = str(sv, "phase"), .location = str(sv, "location"),
-				.unit = str(sv, "unit"),
-			};
+		const json_t *sampled = json_object_get(mv, "sampledValue");
+		char *text = json_dumps(sampled, JSON_COMPACT);
+		struct store_reading r = {
+			.station = st->id, .connector = connector, .session = session,
+			.time = when(mv, "timestamp"), .sampled = text,
+		};
+
+		rc = text ? store_reading_add(st->cs->db, &r) : -ENOMEM;
+		free(text);
+		if (rc)
+			return rc;
+		json_array_foreach(sampled, k, sv) {
 			int64_t wh = register_wh(sv);
-			int rc = store_meter_add(st->cs->db, &m);
-			if (rc) {
-				json_decref(values);
-				return rc;
-			}
-			if (track_energy && session && wh >= 0 &&
-			    (rc = store_session_energy(st->cs->db, session, wh))) {
-				json_decref(values);
-				return rc;
-			}
-			if (values)
-				json_array_append_new(values, json_pack("{s:s, s:s?, s:s?, s:s}",
-					"measurand", m.measurand ? m.measurand : "Energy.Active.Import.Register",
-					"phase", m.phase, "unit", m.unit, "value", m.value));
+			if (wh > energy)
+				energy = wh;
 		}
-		json_decref(*last);
-		*last = values;
+		/* The event's copy of the values is only made for listeners. */
+		if (st->cs->subs) {
+			json_decref(*last);
+			*last = event_values(sampled);
+		}
 	}
-	return 0;
+	if (track_energy && session && energy >= 0)
+		rc = store_session_energy(st->cs->db, session, energy);
+	return rc;
 }
 
 static int own_session(struct csms_station *st, int64_t session)

@@ -149,6 +149,28 @@ static const struct db_migration migrations[] = {
 	   * lead to them), and keeping that index cost every MeterValues
 	   * one more page written. */
 	  "DROP INDEX meter_values_station;" },
+	{ 4,
+	  /* One row per meterValue (a timestamp and its sampled values as the
+	   * station sent them) instead of one per sampled value: a MeterValues
+	   * costs one insert and one index entry per timestamp. Old rows are
+	   * grouped by timestamp; json_patch drops the absent fields. */
+	  "CREATE TABLE meter_readings ("
+	  " id INTEGER PRIMARY KEY,"
+	  " session INTEGER REFERENCES sessions(id),"
+	  " station TEXT NOT NULL,"
+	  " connector INTEGER NOT NULL,"
+	  " time INTEGER NOT NULL,"
+	  " sampled TEXT NOT NULL CHECK (json_valid(sampled)));"
+	  "INSERT INTO meter_readings(session, station, connector, time, sampled)"
+	  " SELECT session, station, connector, time, json_group_array(json(v)) FROM"
+	  " (SELECT session, station, connector, time, id, json_patch('{}', json_object("
+	  "  'value', value, 'context', context, 'format', format, 'measurand', measurand,"
+	  "  'phase', phase, 'location', location, 'unit', unit)) AS v"
+	  "  FROM meter_values ORDER BY id)"
+	  " GROUP BY session, station, connector, time ORDER BY min(id);"
+	  "CREATE INDEX meter_readings_session ON meter_readings(session, time)"
+	  " WHERE session IS NOT NULL;"
+	  "DROP TABLE meter_values;" },
 };
 
 int store_open(const char *path, enum db_sync sync, struct db **out, char *err, size_t errlen)
@@ -1003,42 +1025,25 @@ int store_session_stop(struct db *db, const struct store_stop *st)
 	return rc;
 }
 
-int store_meter_add(struct db *db, const struct store_meter *m)
+int store_reading_add(struct db *db, const struct store_reading *r)
 {
-	int rc = check_text(db, "station id", m->station, STATION_ID_MAX, 1);
+	int rc = check_text(db, "station id", r->station, STATION_ID_MAX, 1);
 
 	if (rc == 0)
-		rc = check_connector(db, m->connector);
-	if (rc == 0 && !m->value)
-		rc = bad(db, "meter value is missing");
-	if (rc == 0)
-		rc = check_text(db, "meter value", m->value, TEXT_MAX, 0);
-	if (rc == 0)
-		rc = check_text(db, "context", m->context, TEXT_MAX, 0);
-	if (rc == 0)
-		rc = check_text(db, "format", m->format, TEXT_MAX, 0);
-	if (rc == 0)
-		rc = check_text(db, "measurand", m->measurand, TEXT_MAX, 0);
-	if (rc == 0)
-		rc = check_text(db, "phase", m->phase, TEXT_MAX, 0);
-	if (rc == 0)
-		rc = check_text(db, "location", m->location, TEXT_MAX, 0);
-	if (rc == 0)
-		rc = check_text(db, "unit", m->unit, TEXT_MAX, 0);
+		rc = check_connector(db, r->connector);
+	if (rc == 0 && !r->sampled)
+		rc = bad(db, "sampled values are missing");
 	if (rc)
 		return rc;
-	/* A value for a session is kept only if the session is this
-	 * station's. */
-	rc = run(db, "INSERT INTO meter_values(session, station, connector, time, value,"
-		 " context, format, measurand, phase, location, unit)"
-		 " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11"
-		 " WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM sessions"
-		 " WHERE id = ?1 AND station = ?2)", "ZtiIteeeeee",
-		 m->session, m->station, m->connector, (int64_t)m->time, m->value, m->context,
-		 m->format, m->measurand, m->phase, m->location, m->unit);
+	/* A reading for a session is kept only if the session is this
+	 * station's; the CHECK refuses what is not JSON. */
+	rc = run(db, "INSERT INTO meter_readings(session, station, connector, time, sampled)"
+		 " SELECT ?1, ?2, ?3, ?4, ?5 WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM sessions"
+		 " WHERE id = ?1 AND station = ?2)", "ZtiIt",
+		 r->session, r->station, r->connector, (int64_t)r->time, r->sampled);
 	if (rc == 0)
 		return db_set_error(db, -ENOENT, "no session %lld of station '%s'",
-				    (long long)m->session, m->station);
+				    (long long)r->session, r->station);
 	return rc < 0 ? rc : 0;
 }
 
@@ -1053,6 +1058,7 @@ int store_session_energy(struct db *db, int64_t session, int64_t register_wh)
 
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
+	/* Completed already, or no such session. */
 	rc = query(db, &s, "SELECT id FROM sessions WHERE id = ?1", "I", session);
 	if (rc == 0)
 		rc = get_int64(db, s, &id);
@@ -1128,8 +1134,10 @@ json_t *store_session_json(struct db *db, int64_t id)
 	values = json_array();
 	if (!values || json_object_set_new(out, "meter_values", values))
 		return read_result(out, db_set_error(db, -ENOMEM, "out of memory"));
-	rc = query(db, &s, "SELECT time, context, measurand, phase, location, unit, value"
-		   " FROM meter_values WHERE session = ?1 ORDER BY time, id", "I", id);
+	rc = query(db, &s, "SELECT r.time, v.value ->> 'context', v.value ->> 'measurand',"
+		   " v.value ->> 'phase', v.value ->> 'location', v.value ->> 'unit',"
+		   " v.value ->> 'value' FROM meter_readings AS r, json_each(r.sampled) AS v"
+		   " WHERE r.session = ?1 ORDER BY r.time, r.id, v.key", "I", id);
 	if (rc == 0)
 		rc = rows_append(db, s, meter_fields, N_FIELDS(meter_fields), values);
 	return read_result(out, rc);

@@ -111,15 +111,18 @@ struct store_stop {
  * outage). */
 int store_session_stop(struct db *db, const struct store_stop *s);
 
-/* One sampled value as the station sent it. */
-struct store_meter {
+/* One meterValue as the station sent it: a timestamp and its sampled
+ * values, kept as one row (the sampledValue array as compact JSON) so that
+ * a MeterValues costs the store one insert per timestamp, not one per
+ * value. */
+struct store_reading {
 	const char *station;
 	int connector;
 	int64_t session;           /* 0: not part of a session */
 	time_t time;
-	const char *value, *context, *format, *measurand, *phase, *location, *unit;
+	const char *sampled;       /* a JSON array of sampledValue objects */
 };
-int store_meter_add(struct db *db, const struct store_meter *m);
+int store_reading_add(struct db *db, const struct store_reading *r);
 /* Keeps a session's energy current from an Energy.Active.Import.Register
  * reading (Wh). */
 int store_session_energy(struct db *db, int64_t session, int64_t register_wh);
@@ -136,7 +139,8 @@ struct store_session_filter {
 	int limit;
 };
 json_t *store_sessions_json(struct db *db, const struct store_session_filter *f);
-/* Session with its "meter_values" (oldest first). */
+/* Session with its "meter_values" (oldest first), one object per sampled
+ * value. */
 json_t *store_session_json(struct db *db, int64_t id);
 /* The station a session belongs to, and its transactionId (the same number
  * today); -ENOENT. */

@@ -23,7 +23,7 @@
 #include "store/db.h"
 
 /* The number of store.c's migrations: a new one changes it here. */
-#define STORE_LATEST 3
+#define STORE_LATEST 4
 
 /* 2026-11-22T10:00:00Z */
 #define T0 ((time_t)1795341600)
@@ -412,9 +412,10 @@ static void test_status(void **state)
 static void test_sessions(void **state)
 {
 	struct fixture *f = *state;
-	struct store_meter m = { .station = "CP-1", .connector = 1, .time = T0 + 60,
-				 .value = "1500", .context = "Sample.Periodic",
-				 .measurand = "Energy.Active.Import.Register", .unit = "Wh" };
+	struct store_reading m = { .station = "CP-1", .connector = 1, .time = T0 + 60,
+				   .sampled = "[{\"value\":\"1500\",\"context\":\"Sample.Periodic\","
+					      "\"measurand\":\"Energy.Active.Import.Register\","
+					      "\"unit\":\"Wh\"}]" };
 	char station[64];
 	int dup = -1;
 
@@ -442,22 +443,26 @@ static void test_sessions(void **state)
 
 	/* Meter values: kept for this station's session, refused for another's. */
 	m.session = id;
-	assert_int_equal(store_meter_add(f->db, &m), 0);
+	assert_int_equal(store_reading_add(f->db, &m), 0);
 	assert_int_equal(store_session_energy(f->db, id, 1500), 0);
 	m.time = T0 + 120;
-	m.value = "2345.5";
-	m.phase = "L1";
-	m.location = "Outlet";
-	assert_int_equal(store_meter_add(f->db, &m), 0);
+	m.sampled = "[{\"value\":\"2345.5\",\"context\":\"Sample.Periodic\","
+		    "\"measurand\":\"Energy.Active.Import.Register\",\"phase\":\"L1\","
+		    "\"location\":\"Outlet\",\"unit\":\"Wh\"},"
+		    "{\"value\":\"16.2\",\"measurand\":\"Current.Import\",\"unit\":\"A\"}]";
+	assert_int_equal(store_reading_add(f->db, &m), 0);
 	assert_int_equal(store_session_energy(f->db, id, 3345), 0);
 	/* An older reading arriving late does not lower the energy. */
 	assert_int_equal(store_session_energy(f->db, id, 2000), 0);
 	m.station = "CP-2";
-	assert_int_equal(store_meter_add(f->db, &m), -ENOENT);
+	assert_int_equal(store_reading_add(f->db, &m), -ENOENT);
 	m.session = 0;
-	assert_int_equal(store_meter_add(f->db, &m), 0);   /* outside a session */
-	m.value = NULL;
-	assert_int_equal(store_meter_add(f->db, &m), -EINVAL);
+	assert_int_equal(store_reading_add(f->db, &m), 0);   /* outside a session */
+	m.sampled = "[{\"value\":";
+	assert_int_equal(store_reading_add(f->db, &m), -EINVAL);
+	m.sampled = NULL;
+	assert_int_equal(store_reading_add(f->db, &m), -EINVAL);
+	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM meter_readings"), 3);
 	assert_int_equal(store_session_energy(f->db, 999, 1), -ENOENT);
 
 	expect_json(store_session_json(f->db, id),
@@ -472,7 +477,10 @@ static void test_sessions(void **state)
 		    "   \"location\": null, \"unit\": \"Wh\", \"value\": \"1500\"},"
 		    "  {\"time\": \"2026-11-22T10:02:00Z\", \"context\": \"Sample.Periodic\","
 		    "   \"measurand\": \"Energy.Active.Import.Register\", \"phase\": \"L1\","
-		    "   \"location\": \"Outlet\", \"unit\": \"Wh\", \"value\": \"2345.5\"}]}");
+		    "   \"location\": \"Outlet\", \"unit\": \"Wh\", \"value\": \"2345.5\"},"
+		    "  {\"time\": \"2026-11-22T10:02:00Z\", \"context\": null,"
+		    "   \"measurand\": \"Current.Import\", \"phase\": null,"
+		    "   \"location\": null, \"unit\": \"A\", \"value\": \"16.2\"}]}");
 
 	/* Stop: not a session of that station; then for real; then again. */
 	assert_int_equal(stop(f->db, "CP-2", id, 4000, T0 + 600, NULL), -ENOENT);
@@ -531,6 +539,56 @@ static void expect_ids(json_t *list, const char *want)
 	}
 	json_decref(list);
 	assert_string_equal(got, want);
+}
+
+/* A store from before migration 4 (one row per sampled value) keeps its
+ * meter values: grouped by timestamp, absent fields left out. */
+static void test_migrate_meter_values(void **state)
+{
+	struct fixture *f = *state;
+	int dup, v;
+	int64_t id = start(f->db, "CP-1", 1, "TAG-1", 1000, T0, &dup);
+
+	assert_int_equal(db_exec(f->db,
+		"DROP TABLE meter_readings;"
+		"CREATE TABLE meter_values (id INTEGER PRIMARY KEY,"
+		" session INTEGER REFERENCES sessions(id), station TEXT NOT NULL,"
+		" connector INTEGER NOT NULL, time INTEGER NOT NULL, value TEXT NOT NULL,"
+		" context TEXT, format TEXT, measurand TEXT, phase TEXT, location TEXT, unit TEXT);"
+		"CREATE INDEX meter_values_session ON meter_values(session, time)"
+		" WHERE session IS NOT NULL;"
+		"INSERT INTO meter_values(session, station, connector, time, value, context,"
+		" measurand, unit) VALUES"
+		" (1, 'CP-1', 1, 1795341660, '1500', 'Sample.Periodic',"
+		"  'Energy.Active.Import.Register', 'Wh'),"
+		" (1, 'CP-1', 1, 1795341660, '16', NULL, 'Current.Import', 'A'),"
+		" (1, 'CP-1', 1, 1795341720, '2000', NULL, NULL, NULL),"
+		" (NULL, 'CP-1', 0, 1795341720, '230', NULL, 'Voltage', 'V');"
+		"PRAGMA user_version = 3;"), 0);
+	db_close(f->db);
+	open_store(f);
+	assert_int_equal(db_version(f->db, &v), 0);
+	assert_int_equal(v, STORE_LATEST);
+	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM meter_readings"), 3);
+	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM sqlite_schema"
+				    " WHERE name = 'meter_values'"), 0);
+	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM meter_readings WHERE sampled ="
+				    " '[{\"value\":\"1500\",\"context\":\"Sample.Periodic\","
+				    "\"measurand\":\"Energy.Active.Import.Register\",\"unit\":\"Wh\"},"
+				    "{\"value\":\"16\",\"measurand\":\"Current.Import\","
+				    "\"unit\":\"A\"}]'"), 1);
+	json_t *s = store_session_json(f->db, id);
+	expect_json(json_incref(json_object_get(s, "meter_values")),
+		    "[{\"time\": \"2026-11-22T10:01:00Z\", \"context\": \"Sample.Periodic\","
+		    "  \"measurand\": \"Energy.Active.Import.Register\", \"phase\": null,"
+		    "  \"location\": null, \"unit\": \"Wh\", \"value\": \"1500\"},"
+		    " {\"time\": \"2026-11-22T10:01:00Z\", \"context\": null,"
+		    "  \"measurand\": \"Current.Import\", \"phase\": null,"
+		    "  \"location\": null, \"unit\": \"A\", \"value\": \"16\"},"
+		    " {\"time\": \"2026-11-22T10:02:00Z\", \"context\": null,"
+		    "  \"measurand\": null, \"phase\": null,"
+		    "  \"location\": null, \"unit\": null, \"value\": \"2000\"}]");
+	json_decref(s);
 }
 
 static void test_session_filters(void **state)
@@ -849,6 +907,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_boot_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_meter_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_token_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
