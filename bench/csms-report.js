@@ -57,7 +57,7 @@ p('Each station: connect, boot, StartTransaction, then MeterValues (4 sampled va
   'against the OCPP 1.6 schemas and commit each MeterValues to SQLite (WAL, synchronous=NORMAL). ' +
   'Server CPU-s per 1000 = server CPU seconds in the window / (round trips / 1000). CPU: 100% = one core.');
 p();
-p('| server | N | run | round trips/s | p50 (ms) | p99 (ms) | server CPU | generator CPU | machine busy | **server CPU-s / 1000** | meter_values rows | errors |');
+p('| server | N | run | round trips/s | p50 (ms) | p99 (ms) | server CPU | generator CPU | machine busy | **server CPU-s / 1000** | sampled values stored | errors |');
 p('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const x of runs.filter((x) => x.mode === 'meter')) {
 	const r = x.r;
@@ -65,7 +65,7 @@ for (const x of runs.filter((x) => x.mode === 'meter')) {
 	const m = r.meter;
 	p(`| ${names[x.server]} | ${x.n} | ${x.rep} | ${f(m.rtt_per_s, 0)} | ${f(m.latency.p50_ms, 2)} | ${f(m.latency.p99_ms, 2)} | ` +
 	  `${pct(m.cpu.server_util)} | ${pct(m.cpu.gen_util)} | ${pct(m.cpu.machine_busy)} | **${f(m.server_cpu_s_per_1k, 4)}** | ` +
-	  `${x.rows >= 0 ? x.rows : '?'} | ${r.error_count} |`);
+	  `${x.server === 'floor' ? '–' : x.rows >= 0 ? x.rows : '?'} | ${r.error_count} |`);
 }
 p();
 

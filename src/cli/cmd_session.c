@@ -133,18 +133,59 @@ static int show_session(const json_t *s)
 	return output_table(t);
 }
 
+/* The rest of a long session's meter values: the session brings the first
+ * page and the cursor of the next; each page brings the next cursor. */
+static int fetch_meter_pages(struct api *api, const char *id, json_t *session)
+{
+	json_t *values = json_object_get(session, "meter_values"), *next, *page;
+	struct api_path path;
+	int rc = EV_EXIT_OK;
+
+	while (rc == EV_EXIT_OK &&
+	       json_is_string(next = json_object_get(session, "meter_values_next"))) {
+		api_path_init(&path, "/api/v1/sessions");
+		api_path_seg(&path, id);
+		api_path_seg(&path, "meter-values");
+		api_path_param(&path, "after", json_string_value(next));
+		rc = api_get(api, path.buf, &page);
+		if (rc == EV_EXIT_OK) {
+			json_array_extend(values, json_object_get(page, "meter_values"));
+			json_object_set(session, "meter_values_next", json_object_get(page, "next"));
+		}
+		json_decref(page);
+	}
+	json_object_del(session, "meter_values_next");
+	return rc;
+}
+
 static int exec_show(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 {
 	struct api_path path;
+	struct api *api;
+	json_t *session = NULL;
 	long id;
 	int rc;
 
+	(void)opts;
 	if ((rc = args_count(ctx, argc, argv, 1, 1)) ||
 	    (rc = args_long(ctx, "ID", argv[1], 1, LONG_MAX, &id)))
 		return rc;
+	if (!(api = api_open(ctx, &rc)))
+		return rc;
 	api_path_init(&path, "/api/v1/sessions");
 	api_path_seg(&path, argv[1]);
-	return api_get_show(ctx, &path, show_session);
+	rc = api_get(api, path.buf, &session);
+	if (rc == EV_EXIT_OK)
+		rc = fetch_meter_pages(api, argv[1], session);
+	api_close(api);
+	if (rc == EV_EXIT_OK) {
+		if (ctx->json)
+			output_json(session);
+		else
+			rc = show_session(session);
+	}
+	json_decref(session);
+	return rc;
 }
 
 static const struct cmd sessions_family[] = {

@@ -395,13 +395,41 @@ static void session_show(struct route *r, const char *idtext)
 {
 	char *end;
 	long long id = strtoll(idtext, &end, 10);
-	json_t *s = *idtext && !*end ? store_session_json(r->cs->db, id) : NULL;
+	json_t *s;
 
+	errno = ENOENT;
+	s = *idtext && !*end ? store_session_json(r->cs->db, id) : NULL;
+	if (!s && errno != ENOENT)
+		return store_error(r);
 	if (!s) {
 		http_reply_error(r->req, 404, "not_found", "session '%s' not found", idtext);
 		return;
 	}
 	http_reply_json(r->req, 200, s);
+}
+
+/* A long session's meter values, a page at a time: ?after=CURSOR, the
+ * "next" of the page before (or the session's "meter_values_next"). */
+static void session_meter_values(struct route *r, const char *idtext)
+{
+	char *end;
+	long long id = strtoll(idtext, &end, 10);
+	int limit;
+	json_t *page;
+
+	if (query_int(r, "limit", STORE_METER_PAGE, 1, 10000, &limit))
+		return;
+	errno = ENOENT;
+	page = *idtext && !*end ? store_session_meter_json(r->cs->db, id,
+							  http_req_query(r->req, "after"), limit) : NULL;
+	if (page)
+		return http_reply_json(r->req, 200, page);
+	if (errno == ENOENT)
+		http_reply_error(r->req, 404, "not_found", "session '%s' not found", idtext);
+	else if (errno == EINVAL)
+		http_reply_error(r->req, 400, "bad_request", "%s", db_errmsg(r->cs->db));
+	else
+		store_error(r);
 }
 
 /* ---------------------------------------------------------------- tokens */
@@ -602,6 +630,8 @@ void csms_api_handle(void *ctx, struct http_req *req)
 			return sessions_list(&r);
 		if (is(&r, "GET", 2))
 			return session_show(&r, r.seg[1]);
+		if (is(&r, "GET", 3) && strcmp(r.seg[2], "meter-values") == 0)
+			return session_meter_values(&r, r.seg[1]);
 	} else if (strcmp(what, "tokens") == 0) {
 		return tokens(&r);
 	} else if (strcmp(what, "audit") == 0 && is(&r, "GET", 1)) {

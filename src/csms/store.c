@@ -1115,10 +1115,85 @@ static const struct field meter_fields[] = {
 	{ "phase", F_TEXT }, { "location", F_TEXT }, { "unit", F_TEXT }, { "value", F_TEXT },
 };
 
+/* Appends to values a page of a session's meter values: the readings
+ * after (*time, *id) in (time, id) order, at most limit of them, one
+ * object per sampled value. Leaves in (*time, *id) the last reading
+ * appended when more follow, else sets *id to 0. */
+static int meter_page(struct db *db, int64_t session, int64_t *time, int64_t *id, int limit,
+		      json_t *values)
+{
+	sqlite3_stmt *s;
+	int64_t last_id = 0, last_time = 0;
+	int readings = 0, more = 0;
+	json_t *o;
+	/* One reading more than asked for tells whether there is a next page. */
+	int rc = query(db, &s, "SELECT r.id, r.time, v.value ->> 'context', v.value ->> 'measurand',"
+		       " v.value ->> 'phase', v.value ->> 'location', v.value ->> 'unit',"
+		       " v.value ->> 'value' FROM (SELECT id, time, sampled FROM meter_readings"
+		       " WHERE session = ?1 AND (time, id) > (?2, ?3) ORDER BY time, id LIMIT ?4) AS r,"
+		       " json_each(r.sampled) AS v ORDER BY r.time, r.id, v.key", "IIIi",
+		       session, *time, *id, limit + 1);
+
+	if (rc)
+		return rc;
+	while ((rc = db_step(db, s)) == 1) {
+		if (sqlite3_column_int64(s, 0) != last_id) {
+			if (readings == limit) {
+				more = 1;
+				break;
+			}
+			readings++;
+			last_id = sqlite3_column_int64(s, 0);
+			last_time = sqlite3_column_int64(s, 1);
+		}
+		rc = row_object(db, s, 1, meter_fields, N_FIELDS(meter_fields), &o);
+		if (rc)
+			break;
+		if (json_array_append_new(values, o)) {
+			rc = db_set_error(db, -ENOMEM, "out of memory");
+			break;
+		}
+	}
+	db_done(db, s);
+	if (rc < 0)
+		return rc;
+	*time = last_time;
+	*id = more ? last_id : 0;
+	return 0;
+}
+
+/* A page's cursor: "TIME-ID" of its last reading, or JSON null. */
+static json_t *cursor_json(int64_t time, int64_t id)
+{
+	char buf[48];
+
+	if (!id)
+		return json_null();
+	snprintf(buf, sizeof buf, "%lld-%lld", (long long)time, (long long)id);
+	return json_string(buf);
+}
+
+static int cursor_parse(struct db *db, const char *text, int64_t *time, int64_t *id)
+{
+	long long t, i;
+	int end = 0;
+
+	*time = INT64_MIN;
+	*id = 0;
+	if (!text)
+		return 0;
+	if (sscanf(text, "%lld-%lld%n", &t, &i, &end) != 2 || text[end] || i <= 0)
+		return bad(db, "bad cursor '%.40s': expected what a page's \"next\" said", text);
+	*time = t;
+	*id = i;
+	return 0;
+}
+
 json_t *store_session_json(struct db *db, int64_t id)
 {
 	json_t *out = NULL, *values;
 	sqlite3_stmt *s;
+	int64_t t = INT64_MIN, next = 0;
 	int rc = query(db, &s, "SELECT " SESSION_COLS " FROM sessions WHERE id = ?1", "I", id);
 
 	if (rc == 0) {
@@ -1134,12 +1209,33 @@ json_t *store_session_json(struct db *db, int64_t id)
 	values = json_array();
 	if (!values || json_object_set_new(out, "meter_values", values))
 		return read_result(out, db_set_error(db, -ENOMEM, "out of memory"));
-	rc = query(db, &s, "SELECT r.time, v.value ->> 'context', v.value ->> 'measurand',"
-		   " v.value ->> 'phase', v.value ->> 'location', v.value ->> 'unit',"
-		   " v.value ->> 'value' FROM meter_readings AS r, json_each(r.sampled) AS v"
-		   " WHERE r.session = ?1 ORDER BY r.time, r.id, v.key", "I", id);
+	rc = meter_page(db, id, &t, &next, STORE_METER_PAGE, values);
+	if (rc == 0 && json_object_set_new(out, "meter_values_next", cursor_json(t, next)))
+		rc = db_set_error(db, -ENOMEM, "out of memory");
+	return read_result(out, rc);
+}
+
+json_t *store_session_meter_json(struct db *db, int64_t session, const char *after, int limit)
+{
+	json_t *out = json_object(), *values = json_array();
+	sqlite3_stmt *s;
+	int64_t t, next, found;
+	int rc = cursor_parse(db, after, &t, &next);
+
+	if (rc == 0 && (!out || !values || json_object_set(out, "meter_values", values)))
+		rc = db_set_error(db, -ENOMEM, "out of memory");
+	/* An unknown session is "not found", not an empty page. */
 	if (rc == 0)
-		rc = rows_append(db, s, meter_fields, N_FIELDS(meter_fields), values);
+		rc = query(db, &s, "SELECT id FROM sessions WHERE id = ?1", "I", session);
+	if (rc == 0)
+		rc = get_int64(db, s, &found);
+	if (rc == -ENOENT)
+		rc = db_set_error(db, rc, "no session %lld", (long long)session);
+	if (rc == 0)
+		rc = meter_page(db, session, &t, &next, check_limit(limit), values);
+	if (rc == 0 && json_object_set_new(out, "next", cursor_json(t, next)))
+		rc = db_set_error(db, -ENOMEM, "out of memory");
+	json_decref(values);
 	return read_result(out, rc);
 }
 

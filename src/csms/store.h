@@ -140,8 +140,15 @@ struct store_session_filter {
 };
 json_t *store_sessions_json(struct db *db, const struct store_session_filter *f);
 /* Session with its "meter_values" (oldest first), one object per sampled
- * value. */
+ * value: the first STORE_METER_PAGE readings (timestamps), and in
+ * "meter_values_next" the cursor of the next page, or null. */
+#define STORE_METER_PAGE 1000
 json_t *store_session_json(struct db *db, int64_t id);
+/* A page of a session's meter values: the readings after the cursor
+ * `after` (NULL: from the first), at most limit of them (0: the default):
+ * {"meter_values": [...], "next": cursor or null}. NULL with errno EINVAL
+ * for a bad cursor, ENOENT for no such session. */
+json_t *store_session_meter_json(struct db *db, int64_t session, const char *after, int limit);
 /* The station a session belongs to, and its transactionId (the same number
  * today); -ENOENT. */
 int store_session_station(struct db *db, int64_t id, char *station, size_t size);

@@ -333,12 +333,16 @@ run "sessions list --since 7d" 0 "$EVCTL" sessions list --completed --since 7d &
 run "sessions list: both" 2 "$EVCTL" sessions list --active --completed &&
 	contains "sessions list: both" "$err" "--active and --completed exclude each other"
 run "sessions show" 0 "$EVCTL" sessions show 12 && {
-	sent "sessions show" GET /api/v1/sessions/12 null
+	sent "sessions show: the next page of meter values" GET "/api/v1/sessions/12/meter-values?after=1795341600-1" null
+	contains "sessions show: the first page's values" "$out" "2026-11-22T10:00:00Z  Energy.Active.Import.Register  -      1000"
 	contains "sessions show: fields" "$out" "energy_wh:    2345"
 	contains "sessions show: meter values" "$out" "2026-11-22T10:01:00Z  Current.Import                 L1     16.0   A     Sample.Periodic    -"
 }
 run "sessions show --json" 0 "$EVCTL" sessions show 12 --json &&
-	contains "sessions show --json" "$out" '"meter_values":[{"time":"2026-11-22T10:00:00Z"'
+	contains "sessions show --json" "$out" '"meter_values":[{"time":"2026-11-22T10:00:00Z"' &&
+	contains "sessions show --json: both pages" "$out" '"value":"16.0"}]' &&
+	if echo "$out" | grep -q meter_values_next; then not_ok "sessions show --json: no cursor left" "$out"
+	else ok "sessions show --json: no cursor left"; fi
 run "sessions show: none" 8 "$EVCTL" sessions show 99 && contains "sessions show: none" "$err" "evctl: session '99' not found"
 run "sessions show: not a number" 2 "$EVCTL" sessions show x && contains "sessions show: not a number" "$err" "ID must be a number"
 

@@ -366,7 +366,15 @@ const routes = [
 		const s = sessions.find((x) => String(x.id) === m[1]);
 		if (!s)
 			throw new ApiError(404, 'not_found', `session '${m[1]}' not found`);
-		return [200, Object.assign({}, s, { meter_values: meterValues })];
+		// Session 12's meter values come in two pages.
+		return [200, Object.assign({}, s, s.id === 12 ?
+			{ meter_values: meterValues.slice(0, 1), meter_values_next: '1795341600-1' } :
+			{ meter_values: [], meter_values_next: null })];
+	}],
+	['GET', /^\/sessions\/12\/meter-values$/, (m, q) => {
+		if (q.get('after') !== '1795341600-1')
+			throw new ApiError(400, 'bad_request', `bad cursor '${q.get('after')}'`);
+		return [200, { meter_values: meterValues.slice(1), next: null }];
 	}],
 	['GET', /^\/tokens$/, () => [200, { tokens: [...tokens.values()] }]],
 	['POST', /^\/tokens$/, (m, q, b) => {

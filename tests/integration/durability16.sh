@@ -30,14 +30,23 @@ for i in 1 2 3; do
 	acked=$(grep -c '^[0-9]' "$scratch/ack$i")
 	node -e '
 		const { api } = require(process.argv[1]);
-		api("GET", `/sessions/${process.argv[2]}`).then(({ status, body }) => {
+		(async () => {
+			const id = process.argv[2];
+			let { status, body } = await api("GET", `/sessions/${id}`);
 			if (status !== 200) { console.log(`HTTP ${status}`); process.exit(1); }
-			const stored = new Set(body.meter_values.map((v) => v.value));
+			const values = body.meter_values;
+			// A long session comes a page at a time.
+			for (let next = body.meter_values_next; next; next = body.next) {
+				({ status, body } = await api("GET", `/sessions/${id}/meter-values?after=${next}`));
+				if (status !== 200) { console.log(`HTTP ${status} for a page`); process.exit(1); }
+				values.push(...body.meter_values);
+			}
+			const stored = new Set(values.map((v) => v.value));
 			const acked = require("fs").readFileSync(process.argv[3], "utf8").split("\n").filter((l) => /^[0-9]+$/.test(l));
 			const lost = acked.filter((v) => !stored.has(v));
 			console.log(`${acked.length} acknowledged, ${stored.size} stored, ${lost.length} lost${lost.length ? ": " + lost.slice(0, 5) : ""}`);
 			process.exit(lost.length ? 1 : 0);
-		});' "$node_tests/api.js" "$session" "$scratch/ack$i" >"$scratch/check$i" 2>&1 &&
+		})();' "$node_tests/api.js" "$session" "$scratch/ack$i" >"$scratch/check$i" 2>&1 &&
 		ok "station $i: no acknowledged row lost ($(cat "$scratch/check$i"))" ||
 		not_ok "station $i: no acknowledged row lost" "$(cat "$scratch/check$i")"
 	[ "$acked" -ge 50 ] && ok "station $i was under load ($acked acknowledged)" || not_ok "station $i was under load" "only $acked"

@@ -480,7 +480,8 @@ static void test_sessions(void **state)
 		    "   \"location\": \"Outlet\", \"unit\": \"Wh\", \"value\": \"2345.5\"},"
 		    "  {\"time\": \"2026-11-22T10:02:00Z\", \"context\": null,"
 		    "   \"measurand\": \"Current.Import\", \"phase\": null,"
-		    "   \"location\": null, \"unit\": \"A\", \"value\": \"16.2\"}]}");
+		    "   \"location\": null, \"unit\": \"A\", \"value\": \"16.2\"}],"
+		    " \"meter_values_next\": null}");
 
 	/* Stop: not a session of that station; then for real; then again. */
 	assert_int_equal(stop(f->db, "CP-2", id, 4000, T0 + 600, NULL), -ENOENT);
@@ -495,6 +496,7 @@ static void test_sessions(void **state)
 
 	json_t *j = store_session_json(f->db, id);
 	json_object_del(j, "meter_values");
+	json_object_del(j, "meter_values_next");
 	expect_json(j, "{\"id\": 1, \"station\": \"CP-1\", \"connector\": 1, \"transaction\": 1,"
 		    " \"id_tag\": \"TAG-1\", \"status\": \"completed\","
 		    " \"start\": \"2026-11-22T10:00:00Z\", \"stop\": \"2026-11-22T10:10:00Z\","
@@ -589,6 +591,79 @@ static void test_migrate_meter_values(void **state)
 		    "  \"measurand\": null, \"phase\": null,"
 		    "  \"location\": null, \"unit\": null, \"value\": \"2000\"}]");
 	json_decref(s);
+}
+
+/* A long session's meter values come a page at a time, in time order
+ * (readings arriving late slot in), each reading's sampled values whole. */
+static void test_meter_pages(void **state)
+{
+	struct fixture *f = *state;
+	struct store_reading r = { .station = "CP-1", .connector = 1,
+				   .sampled = "[{\"value\":\"1\"},{\"value\":\"2\"}]" };
+	int dup;
+	int64_t id = start(f->db, "CP-1", 1, "TAG-1", 1000, T0, &dup);
+	const time_t times[] = { T0 + 10, T0 + 30, T0 + 20, T0 + 40, T0 + 40 };
+	json_t *page, *next;
+
+	r.session = id;
+	for (size_t i = 0; i < sizeof times / sizeof *times; i++) {
+		r.time = times[i];
+		assert_int_equal(store_reading_add(f->db, &r), 0);
+	}
+	/* Two readings (four values) a page: T0+10, T0+20 | T0+30, T0+40 | T0+40. */
+	page = store_session_meter_json(f->db, id, NULL, 2);
+	assert_non_null(page);
+	assert_int_equal(json_array_size(json_object_get(page, "meter_values")), 4);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		json_object_get(page, "meter_values"), 2), "time")), "2026-11-22T10:00:20Z");
+	next = json_object_get(page, "next");
+	assert_string_equal(json_string_value(next), "1795341620-3");
+	json_t *page2 = store_session_meter_json(f->db, id, json_string_value(next), 2);
+	assert_non_null(page2);
+	assert_int_equal(json_array_size(json_object_get(page2, "meter_values")), 4);
+	next = json_object_get(page2, "next");
+	assert_string_equal(json_string_value(next), "1795341640-4");
+	json_t *page3 = store_session_meter_json(f->db, id, json_string_value(next), 2);
+	assert_int_equal(json_array_size(json_object_get(page3, "meter_values")), 2);
+	assert_true(json_is_null(json_object_get(page3, "next")));
+	json_decref(page);
+	json_decref(page2);
+	json_decref(page3);
+
+	/* The session itself brings the first page and no cursor when it is all. */
+	page = store_session_json(f->db, id);
+	assert_int_equal(json_array_size(json_object_get(page, "meter_values")), 10);
+	assert_true(json_is_null(json_object_get(page, "meter_values_next")));
+	json_decref(page);
+
+	/* Bad cursors, and sessions that do not exist. */
+	errno = 0;
+	assert_null(store_session_meter_json(f->db, id, "12", 2));
+	assert_int_equal(errno, EINVAL);
+	assert_null(store_session_meter_json(f->db, id, "1795341620-3x", 2));
+	assert_int_equal(errno, EINVAL);
+	assert_null(store_session_meter_json(f->db, 999, NULL, 2));
+	assert_int_equal(errno, ENOENT);
+
+	/* More readings than a page: the session says where to go on. */
+	assert_int_equal(db_begin(f->db), 0);
+	r.sampled = "[{\"value\":\"3\"}]";
+	for (int i = 0; i < STORE_METER_PAGE; i++) {
+		r.time = T0 + 100 + i;
+		assert_int_equal(store_reading_add(f->db, &r), 0);
+	}
+	assert_int_equal(db_commit(f->db), 0);
+	page = store_session_json(f->db, id);
+	assert_int_equal(json_array_size(json_object_get(page, "meter_values")),
+			 10 + (STORE_METER_PAGE - 5));
+	assert_true(json_is_string(json_object_get(page, "meter_values_next")));
+	page2 = store_session_meter_json(f->db, id,
+					 json_string_value(json_object_get(page, "meter_values_next")),
+					 STORE_METER_PAGE);
+	assert_int_equal(json_array_size(json_object_get(page2, "meter_values")), 5);
+	assert_true(json_is_null(json_object_get(page2, "next")));
+	json_decref(page);
+	json_decref(page2);
 }
 
 static void test_session_filters(void **state)
@@ -908,6 +983,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_meter_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_meter_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_token_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),

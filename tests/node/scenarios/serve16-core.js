@@ -86,6 +86,19 @@ module.exports = async (peer, t) => {
     t.equal(s.meter_stop, 3500);
     t.equal(s.stop_reason, 'EVDisconnected');
     t.ok(s.meter_values.some((v) => v.context === 'Transaction.End'), 'transactionData stored');
+    // The same values a page at a time (one reading a page), following "next".
+    let page = (await api('GET', `/sessions/${tx}/meter-values?limit=1`)).body;
+    const paged = [...page.meter_values];
+    let pages = 1;
+    while (page.next && pages < 10) {
+        page = (await api('GET', `/sessions/${tx}/meter-values?limit=1&after=${page.next}`)).body;
+        paged.push(...page.meter_values);
+        pages++;
+    }
+    t.equal(pages, 4, 'a page per reading (three MeterValues and the transactionData)');
+    t.deepEqual(paged, s.meter_values, "the pages hold the session's values, in order");
+    t.equal((await api('GET', `/sessions/${tx}/meter-values?after=bogus`)).status, 400, 'a bad cursor is a 400');
+    t.equal((await api('GET', '/sessions/987654/meter-values')).status, 404, 'no such session: 404');
     const again2 = await peer.call('StopTransaction', { transactionId: tx, meterStop: 3500, timestamp: new Date().toISOString() });
     t.deepEqual(again2, {}, 'a re-sent stop is answered');
     const unknownStop = await peer.call('StopTransaction', { transactionId: 987654, meterStop: 1, timestamp: new Date().toISOString() });
