@@ -45,8 +45,8 @@ static const struct cmd builtin_commands[] = {
 /* The top level is the families' tables one after another, in this order
  * (help lists them so). */
 static const struct cmd *const toplevel_parts[] = {
-	serve_commands, station_commands, session_commands, token_commands,
-	sim_commands, shell_commands, builtin_commands,
+	serve_commands, station_commands, operation_commands, session_commands,
+	token_commands, sim_commands, shell_commands, builtin_commands,
 };
 
 const struct cmd *cmd_toplevel(void)

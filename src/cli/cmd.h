@@ -41,7 +41,8 @@ struct cmd {
  * top level are spliced into it; the others hang below one entry. */
 extern const struct cmd ocpp_commands[];     /* evctl ocpp ... */
 extern const struct cmd serve_commands[];    /* serve */
-extern const struct cmd station_commands[];  /* stations, status, start, stop, reset, ... */
+extern const struct cmd station_commands[];  /* stations, status */
+extern const struct cmd operation_commands[]; /* start, stop, reset, ..., audit */
 extern const struct cmd session_commands[];  /* sessions, watch */
 extern const struct cmd token_commands[];    /* tokens, auth-list */
 extern const struct cmd sim_commands[];      /* sim */
