@@ -13,6 +13,7 @@
 #endif
 
 #include "net/rxbuf.h"
+#include "net/txqueue.h"
 #include "net/wsproto.h"
 #include "util/log.h"
 #include "util/uvtimer.h"
@@ -88,13 +89,6 @@ struct ws_net {
 	char *rbuf;                /* reads of all ws:// connections, one at a time */
 };
 
-/* One queued frame (lws), with the headroom lws_write needs in front. */
-struct frame {
-	struct frame *next;
-	size_t len;
-	unsigned char buf[];       /* LWS_PRE + len */
-};
-
 /* One ws:// TCP connection. It outlives its client when the client lets
  * go first: libuv's requests on it complete, then its close callback
  * frees it. */
@@ -143,7 +137,7 @@ struct ws_client {
 	struct lws_vhost *vh;
 	lws_retry_bo_t idle_policy;
 	struct rxbuf rx;           /* inbound reassembly */
-	struct frame *tx_head, *tx_tail;
+	struct txqueue tx;         /* wss:// only */
 	/* ws://: ours */
 	struct conn *conn;
 	struct resolve *resolving;
@@ -190,16 +184,6 @@ struct ws_net *ws_net_new_sized(uv_loop_t *loop, unsigned connections)
 	return net;
 }
 
-static void free_frames(struct ws_client *c)
-{
-	while (c->tx_head) {
-		struct frame *f = c->tx_head;
-		c->tx_head = f->next;
-		free(f);
-	}
-	c->tx_tail = NULL;
-}
-
 static void conn_detach(struct conn *conn, int graceful);
 static int conn_send_close(struct conn *conn, unsigned code, const char *reason);
 
@@ -234,7 +218,7 @@ static void client_release(struct ws_client *c)
 	tcp_release(c, 1);
 	ev_timer_free(c->timer);
 	ev_timer_free(c->conn_timer);
-	free_frames(c);
+	txq_clear(&c->tx);
 	rxbuf_free(&c->rx);
 	free(c->url);
 	free(c->address);
@@ -413,7 +397,7 @@ static void lost(struct ws_client *c, const char *why)
 	c->wsi = NULL;
 	rxbuf_reset(&c->rx);
 	c->drop_reason = NULL;
-	free_frames(c);
+	txq_clear(&c->tx);
 	tcp_release(c, 1);
 	delay = c->backoff_min;
 	for (unsigned i = 0; i < c->attempts && delay < c->backoff_max; i++)
@@ -1049,7 +1033,7 @@ static int receive(struct ws_client *c, struct lws *wsi, const char *in, size_t 
 
 static int write_one(struct ws_client *c, struct lws *wsi)
 {
-	struct frame *f = c->tx_head;
+	struct txq_frame *f = c->tx.head;
 
 	/* A drop closes after what was queued before it has gone out. */
 	if (!f && c->drop_reason) {
@@ -1061,11 +1045,8 @@ static int write_one(struct ws_client *c, struct lws *wsi)
 		return 0;
 	if (L.write(wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len)
 		return -1;
-	c->tx_head = f->next;
-	if (!c->tx_head)
-		c->tx_tail = NULL;
-	free(f);
-	if (c->tx_head || c->drop_reason)
+	txq_pop(&c->tx);
+	if (c->tx.head || c->drop_reason)
 		L.callback_on_writable(wsi);
 	return 0;
 }
@@ -1205,8 +1186,6 @@ int ws_client_is_open(const struct ws_client *c)
 
 int ws_client_send(struct ws_client *c, const char *text, size_t len)
 {
-	struct frame *f;
-
 	/* (Frames queued while a drop is pending still go out before it.) */
 	if (c->state != WS_OPEN)
 		return -ENOTCONN;
@@ -1216,17 +1195,8 @@ int ws_client_send(struct ws_client *c, const char *text, size_t len)
 			return 0;
 		return conn_send(c->conn, WSP_OP_TEXT, text, len) == -ENOMEM ? -ENOMEM : 0;
 	}
-	f = malloc(sizeof *f + LWS_PRE + len);
-	if (!f)
+	if (txq_push(&c->tx, text, len))
 		return -ENOMEM;
-	f->next = NULL;
-	f->len = len;
-	memcpy(f->buf + LWS_PRE, text, len);
-	if (c->tx_tail)
-		c->tx_tail->next = f;
-	else
-		c->tx_head = f;
-	c->tx_tail = f;
 	L.callback_on_writable(c->wsi);
 	return 0;
 }

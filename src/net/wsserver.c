@@ -9,6 +9,7 @@
 #include <libwebsockets.h>
 
 #include "net/rxbuf.h"
+#include "net/txqueue.h"
 #include "util/log.h"
 
 #define DEFAULT_MAX_FRAME (1024 * 1024)
@@ -29,12 +30,6 @@ struct ws_server {
 	struct ws_conn *conns;       /* open connections */
 };
 
-struct frame {
-	struct frame *next;
-	size_t len;
-	unsigned char buf[];         /* LWS_PRE + len */
-};
-
 struct ws_conn {
 	struct ws_conn *next, **pprev;
 	struct ws_server *srv;
@@ -44,8 +39,7 @@ struct ws_conn {
 	char peer[64];
 	char *station_id, *user, *password, *cert_cn;
 	struct rxbuf rx;
-	struct frame *tx_head, *tx_tail;
-	size_t tx_bytes;
+	struct txqueue tx;
 	const char *close_reason;    /* set: close once the queue is written */
 };
 
@@ -68,17 +62,6 @@ static void lws_log_to_ours(int level, const char *line)
 		log_debug("websocket server: %.*s", (int)n, line);
 }
 
-static void free_frames(struct ws_conn *c)
-{
-	while (c->tx_head) {
-		struct frame *f = c->tx_head;
-		c->tx_head = f->next;
-		free(f);
-	}
-	c->tx_tail = NULL;
-	c->tx_bytes = 0;
-}
-
 static void conn_free(struct ws_conn *c)
 {
 	if (c->pprev) {
@@ -86,7 +69,7 @@ static void conn_free(struct ws_conn *c)
 		if (c->next)
 			c->next->pprev = c->pprev;
 	}
-	free_frames(c);
+	txq_clear(&c->tx);
 	rxbuf_free(&c->rx);
 	free(c->station_id);
 	free(c->user);
@@ -242,31 +225,19 @@ static int send_now(struct ws_conn *c, const char *text, size_t len)
 
 int ws_conn_send(struct ws_conn *c, const char *text, size_t len)
 {
-	struct frame *f;
-
 	if (!c->wsi || c->close_reason)
 		return -ENOTCONN;
-	if (c->tx_bytes + len > c->srv->max_queue) {
+	if (c->tx.bytes + len > c->srv->max_queue) {
 		log_warn("station %s: not reading (%zu bytes queued); dropping it",
-			 c->station_id, c->tx_bytes);
-		free_frames(c);
+			 c->station_id, c->tx.bytes);
+		txq_clear(&c->tx);
 		ws_conn_close(c, "not reading");
 		return -ENOBUFS;
 	}
-	if (!c->tx_head && len <= DIRECT_MAX && !lws_send_pipe_choked(c->wsi))
+	if (!c->tx.head && len <= DIRECT_MAX && !lws_send_pipe_choked(c->wsi))
 		return send_now(c, text, len);
-	f = malloc(sizeof *f + LWS_PRE + len);
-	if (!f)
+	if (txq_push(&c->tx, text, len))
 		return -ENOMEM;
-	f->next = NULL;
-	f->len = len;
-	memcpy(f->buf + LWS_PRE, text, len);
-	if (c->tx_tail)
-		c->tx_tail->next = f;
-	else
-		c->tx_head = f;
-	c->tx_tail = f;
-	c->tx_bytes += len;
 	lws_callback_on_writable(c->wsi);
 	return 0;
 }
@@ -445,7 +416,7 @@ static int receive(struct ws_conn *c, struct lws *wsi, const char *in, size_t le
 
 static int write_one(struct ws_conn *c, struct lws *wsi)
 {
-	struct frame *f = c->tx_head;
+	struct txq_frame *f = c->tx.head;
 
 	if (!f && c->close_reason) {
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)c->close_reason,
@@ -456,12 +427,8 @@ static int write_one(struct ws_conn *c, struct lws *wsi)
 		return 0;
 	if (lws_write(wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len)
 		return -1;
-	c->tx_head = f->next;
-	if (!c->tx_head)
-		c->tx_tail = NULL;
-	c->tx_bytes -= f->len;
-	free(f);
-	if (c->tx_head || c->close_reason)
+	txq_pop(&c->tx);
+	if (c->tx.head || c->close_reason)
 		lws_callback_on_writable(wsi);
 	return 0;
 }
