@@ -250,18 +250,8 @@ int token_status_parse(const char *s, enum token_status *out)
 
 /* --------------------------------------------------------------- helpers */
 
-static int bad(struct db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int bad(struct db *db, const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	return db_set_error(db, -EINVAL, "%s", msg);
-}
+/* Refuses bad input: -EINVAL, with why as the store's error. */
+#define bad(db, ...) db_set_error((db), -EINVAL, __VA_ARGS__)
 
 /* Text we may have to hand back inside JSON must be UTF-8; jansson is the
  * judge (json_string refuses anything else). */

@@ -142,19 +142,8 @@ int stationdb_open(const char *path, struct db **out, char *err, size_t errsize)
 
 /* --------------------------------------------------------------- helpers */
 
-static int bad(struct stationdb *st, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int bad(struct stationdb *st, const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	return db_set_error(st->db, -EINVAL, "%s", msg);
-}
+/* Refuses bad input: -EINVAL, with why as the database's error. */
+#define bad(st, ...) db_set_error((st)->db, -EINVAL, __VA_ARGS__)
 
 static int check_text(struct stationdb *st, const char *what, const char *v, size_t max)
 {
