@@ -166,7 +166,6 @@ static int exec_show(struct cmd_ctx *ctx, void *opts, int argc, char **argv)
 	long id;
 	int rc;
 
-	(void)opts;
 	if ((rc = args_count(ctx, argc, argv, 1, 1)) ||
 	    (rc = args_long(ctx, "ID", argv[1], 1, LONG_MAX, &id)))
 		return rc;

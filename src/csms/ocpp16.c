@@ -222,17 +222,19 @@ static int store_meter_values(struct csms_station *st, int connector, int64_t se
 {
 	size_t i, k;
 	json_t *mv, *sv;
+	const json_t *sampled = NULL;
 	int64_t energy = -1;
 	int rc = 0;
 
 	json_array_foreach(list, i, mv) {
-		const json_t *sampled = json_object_get(mv, "sampledValue");
-		char *text = json_dumps(sampled, JSON_COMPACT);
 		struct store_reading r = {
 			.station = st->id, .connector = connector, .session = session,
-			.time = when(mv, "timestamp"), .sampled = text,
+			.time = when(mv, "timestamp"),
 		};
+		char *text;
 
+		sampled = json_object_get(mv, "sampledValue");
+		r.sampled = text = json_dumps(sampled, JSON_COMPACT);
 		rc = text ? store_reading_add(st->cs->db, &r) : -ENOMEM;
 		free(text);
 		if (rc)
@@ -242,12 +244,10 @@ static int store_meter_values(struct csms_station *st, int connector, int64_t se
 			if (wh > energy)
 				energy = wh;
 		}
-		/* The event's copy of the values is only made for listeners. */
-		if (st->cs->subs) {
-			json_decref(*last);
-			*last = event_values(sampled);
-		}
 	}
+	/* The event's copy of the values is only made for listeners. */
+	if (st->cs->subs && sampled)
+		*last = event_values(sampled);
 	if (track_energy && session && energy >= 0)
 		rc = store_session_energy(st->cs->db, session, energy);
 	return rc;
